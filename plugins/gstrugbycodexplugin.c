@@ -1,0 +1,15 @@
+/* The rugbycodex plugin: wasabisrc, wasabisink, wasabihlssink, jobstatus.
+ * This file only registers. */
+#include "gstrugbycodexelements.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  rugbycodex_element_init (plugin);
+
+  return TRUE;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rugbycodex,
+    "Rugbycodex video infrastructure: S3/Wasabi source and sinks, HLS to storage, job status",
+    plugin_init, PACKAGE_VERSION, "LGPL", PACKAGE, "https://rugbycodex.invalid/")
