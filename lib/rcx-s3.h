@@ -85,6 +85,15 @@ void rcx_s3_client_unref (RcxS3Client * client);
  * benchmarks. */
 guint64 rcx_s3_client_get_request_count (RcxS3Client * client);
 
+/* One line per retry / final failure / request (level INFO / WARNING /
+ * DEBUG), e.g. for an element's debug category. Never holds secrets. Set
+ * before the client is shared between threads. (Same signature as
+ * rcx-http.h's RcxHttpLogFunc.) */
+typedef void (*RcxS3LogFunc) (GLogLevelFlags level, const gchar * message,
+    gpointer user_data);
+void rcx_s3_client_set_log_func (RcxS3Client * client, RcxS3LogFunc func,
+    gpointer user_data, GDestroyNotify notify);
+
 typedef struct {
   guint64 size;                 /* whole object size */
   gchar *etag;
