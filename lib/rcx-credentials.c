@@ -1,0 +1,640 @@
+/* rcx-credentials.c: the AWS credentials chain (see rcx-credentials.h).
+ *
+ * Static sources (explicit values, environment, shared credentials file)
+ * are read once and kept; temporary ones (container endpoint, IMDS) are
+ * kept until five minutes before their Expiration. Fetches happen under
+ * the provider's lock, so concurrent callers wait for one fetch instead of
+ * each making their own. Only the name of the source is ever logged.
+ */
+#undef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "rcx-credentials"
+
+#include "rcx-credentials.h"
+
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#define REFRESH_MARGIN (5 * 60 * G_USEC_PER_SEC)
+#define CONTAINER_HOST_URI "http://169.254.170.2"
+#define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
+#define IMDS_TOKEN_TTL "21600"
+#define IMDS_TIMEOUT_SECONDS 1
+#define CONTAINER_TIMEOUT_SECONDS 2
+#define MAX_RESPONSE_SIZE (64 * 1024)
+
+struct _RcxCredentialsProvider
+{
+  gatomicrefcount ref_count;
+  GMutex lock;
+
+  /* Explicit values, immutable after _new(). */
+  gchar *access_key;
+  gchar *secret_key;
+  gchar *session_token;
+  gchar *profile;
+
+  /* Protected by lock. */
+  RcxCredentials cached;
+  gboolean have_cached;
+};
+
+void
+rcx_credentials_clear (RcxCredentials * creds)
+{
+  if (creds == NULL)
+    return;
+  /* Secrets: don't leave them in freed memory. */
+  if (creds->secret_key != NULL)
+    memset (creds->secret_key, 0, strlen (creds->secret_key));
+  if (creds->session_token != NULL)
+    memset (creds->session_token, 0, strlen (creds->session_token));
+  g_clear_pointer (&creds->access_key, g_free);
+  g_clear_pointer (&creds->secret_key, g_free);
+  g_clear_pointer (&creds->session_token, g_free);
+  creds->expiration = 0;
+  creds->source = NULL;
+}
+
+static void
+credentials_copy (RcxCredentials * dest, const RcxCredentials * src)
+{
+  dest->access_key = g_strdup (src->access_key);
+  dest->secret_key = g_strdup (src->secret_key);
+  dest->session_token = g_strdup (src->session_token);
+  dest->expiration = src->expiration;
+  dest->source = src->source;
+}
+
+static gboolean
+is_set (const gchar * s)
+{
+  return s != NULL && s[0] != '\0';
+}
+
+RcxCredentialsProvider *
+rcx_credentials_provider_new (const gchar * access_key,
+    const gchar * secret_key, const gchar * session_token,
+    const gchar * profile)
+{
+  RcxCredentialsProvider *p = g_new0 (RcxCredentialsProvider, 1);
+
+  g_atomic_ref_count_init (&p->ref_count);
+  g_mutex_init (&p->lock);
+  if (is_set (access_key) && is_set (secret_key)) {
+    p->access_key = g_strdup (access_key);
+    p->secret_key = g_strdup (secret_key);
+    p->session_token = is_set (session_token) ? g_strdup (session_token) : NULL;
+  } else if (is_set (access_key) || is_set (secret_key)) {
+    g_warning ("Only one of access key and secret key given: ignored, "
+        "using the credentials chain");
+  }
+  p->profile = is_set (profile) ? g_strdup (profile) : NULL;
+  return p;
+}
+
+RcxCredentialsProvider *
+rcx_credentials_provider_ref (RcxCredentialsProvider * p)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+
+  g_atomic_ref_count_inc (&p->ref_count);
+  return p;
+}
+
+void
+rcx_credentials_provider_unref (RcxCredentialsProvider * p)
+{
+  g_return_if_fail (p != NULL);
+
+  if (!g_atomic_ref_count_dec (&p->ref_count))
+    return;
+  rcx_credentials_clear (&p->cached);
+  g_free (p->access_key);
+  if (p->secret_key != NULL)
+    memset (p->secret_key, 0, strlen (p->secret_key));
+  g_free (p->secret_key);
+  g_free (p->session_token);
+  g_free (p->profile);
+  g_mutex_clear (&p->lock);
+  g_free (p);
+}
+
+/* ---- environment ------------------------------------------------------ */
+
+static gboolean
+from_environment (RcxCredentials * out)
+{
+  const gchar *access_key = g_getenv ("AWS_ACCESS_KEY_ID");
+  const gchar *secret_key = g_getenv ("AWS_SECRET_ACCESS_KEY");
+  const gchar *token = g_getenv ("AWS_SESSION_TOKEN");
+
+  if (!is_set (access_key) || !is_set (secret_key))
+    return FALSE;
+  out->access_key = g_strdup (access_key);
+  out->secret_key = g_strdup (secret_key);
+  out->session_token = is_set (token) ? g_strdup (token) : NULL;
+  out->expiration = 0;
+  out->source = "environment";
+  return TRUE;
+}
+
+/* ---- shared credentials file ------------------------------------------ */
+
+static gchar *
+shared_credentials_path (void)
+{
+  const gchar *path = g_getenv ("AWS_SHARED_CREDENTIALS_FILE");
+
+  if (is_set (path)) {
+    if (path[0] == '~' && (path[1] == '/' || path[1] == '\0'))
+      return g_build_filename (g_get_home_dir (), path + 1, NULL);
+    return g_strdup (path);
+  }
+  return g_build_filename (g_get_home_dir (), ".aws", "credentials", NULL);
+}
+
+static void
+replace_string (gchar ** dest, const gchar * value)
+{
+  g_free (*dest);
+  *dest = g_strdup (value);
+}
+
+/* The AWS INI dialect: "[profile]" sections, "key = value" lines, '#' and
+ * ';' comment lines. Only the three credential keys of @profile are
+ * read. */
+static gboolean
+from_shared_file (const gchar * profile, RcxCredentials * out)
+{
+  g_autofree gchar *path = shared_credentials_path ();
+  g_autofree gchar *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree gchar *access_key = NULL;
+  g_autofree gchar *secret_key = NULL;
+  g_autofree gchar *token = NULL;
+  gboolean in_profile = FALSE;
+  guint i;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return FALSE;
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++) {
+    gchar *line = g_strstrip (lines[i]);
+    gchar *eq;
+    gchar *key;
+    gchar *value;
+
+    if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
+      continue;
+    if (line[0] == '[') {
+      gchar *end = strchr (line, ']');
+
+      if (end == NULL) {
+        in_profile = FALSE;
+        continue;
+      }
+      *end = '\0';
+      in_profile = strcmp (g_strstrip (line + 1), profile) == 0;
+      continue;
+    }
+    if (!in_profile || (eq = strchr (line, '=')) == NULL)
+      continue;
+    *eq = '\0';
+    key = g_strstrip (line);
+    value = g_strstrip (eq + 1);
+    if (g_ascii_strcasecmp (key, "aws_access_key_id") == 0)
+      replace_string (&access_key, value);
+    else if (g_ascii_strcasecmp (key, "aws_secret_access_key") == 0)
+      replace_string (&secret_key, value);
+    else if (g_ascii_strcasecmp (key, "aws_session_token") == 0)
+      replace_string (&token, value);
+  }
+  memset (contents, 0, strlen (contents));
+
+  if (!is_set (access_key) || !is_set (secret_key)) {
+    g_debug ("No credentials for profile '%s' in %s", profile, path);
+    return FALSE;
+  }
+  out->access_key = g_steal_pointer (&access_key);
+  out->secret_key = g_steal_pointer (&secret_key);
+  out->session_token = is_set (token) ? g_steal_pointer (&token) : NULL;
+  out->expiration = 0;
+  out->source = "profile";
+  return TRUE;
+}
+
+/* ---- HTTP sources ----------------------------------------------------- */
+
+static SoupSession *
+new_session (guint timeout)
+{
+  SoupSession *session = soup_session_new_with_options ("timeout", timeout,
+      "user-agent", "rugbycodex", NULL);
+
+  /* Link-local metadata endpoints must never go through a proxy. */
+  soup_session_set_proxy_resolver (session, NULL);
+  return session;
+}
+
+/* Sends @msg; the body on a 2xx answer, otherwise an error (the body of an
+ * error answer is not shown: it may echo a token). */
+static GBytes *
+send_message (SoupSession * session, SoupMessage * msg,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (GBytes) body = NULL;
+  guint status;
+
+  body = soup_session_send_and_read (session, msg, cancellable, error);
+  if (body == NULL)
+    return NULL;
+  status = soup_message_get_status (msg);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status)) {
+    g_set_error (error, G_IO_ERROR, status == SOUP_STATUS_NOT_FOUND ?
+        G_IO_ERROR_NOT_FOUND : G_IO_ERROR_FAILED, "HTTP %u %s from %s",
+        status, soup_message_get_reason_phrase (msg),
+        g_uri_get_path (soup_message_get_uri (msg)));
+    return NULL;
+  }
+  if (g_bytes_get_size (body) > MAX_RESPONSE_SIZE) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+        "Credentials answer too large (%" G_GSIZE_FORMAT " bytes)",
+        g_bytes_get_size (body));
+    return NULL;
+  }
+  return g_steal_pointer (&body);
+}
+
+static gint64
+parse_expiration (const gchar * iso8601, GError ** error)
+{
+  g_autoptr (GDateTime) dt = NULL;
+
+  dt = g_date_time_new_from_iso8601 (iso8601, NULL);
+  if (dt == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "Invalid Expiration '%s'", iso8601);
+    return -1;
+  }
+  return g_date_time_to_unix (dt) * G_USEC_PER_SEC +
+      g_date_time_get_microsecond (dt);
+}
+
+/* The JSON both the container endpoint and IMDS answer with. */
+static gboolean
+parse_credentials_json (GBytes * body, const gchar * source,
+    RcxCredentials * out, GError ** error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonObject *obj;
+  const gchar *access_key;
+  const gchar *secret_key;
+  const gchar *token;
+  const gchar *expiration;
+  const gchar *code;
+  gint64 expires = 0;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+          g_bytes_get_size (body), NULL)
+      || (root = json_parser_get_root (parser)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "Invalid credentials JSON from the %s source", source);
+    return FALSE;
+  }
+  obj = json_node_get_object (root);
+  code = json_object_get_string_member_with_default (obj, "Code", NULL);
+  if (code != NULL && strcmp (code, "Success") != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "The %s source answered Code '%s'", source, code);
+    return FALSE;
+  }
+  access_key = json_object_get_string_member_with_default (obj,
+      "AccessKeyId", NULL);
+  secret_key = json_object_get_string_member_with_default (obj,
+      "SecretAccessKey", NULL);
+  token = json_object_get_string_member_with_default (obj, "Token", NULL);
+  expiration = json_object_get_string_member_with_default (obj,
+      "Expiration", NULL);
+  if (!is_set (access_key) || !is_set (secret_key)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "No AccessKeyId/SecretAccessKey from the %s source", source);
+    return FALSE;
+  }
+  if (is_set (expiration)) {
+    expires = parse_expiration (expiration, error);
+    if (expires < 0)
+      return FALSE;
+  }
+  out->access_key = g_strdup (access_key);
+  out->secret_key = g_strdup (secret_key);
+  out->session_token = is_set (token) ? g_strdup (token) : NULL;
+  out->expiration = expires;
+  out->source = source;
+  return TRUE;
+}
+
+/* ---- container endpoint ----------------------------------------------- */
+
+/* A full URI over plain http must stay on this machine or on the ECS/EKS
+ * agent addresses, as the SDKs require. */
+static gboolean
+container_uri_allowed (GUri * uri)
+{
+  static const gchar *const allowed_hosts[] = {
+    "localhost", "169.254.170.2", "169.254.170.23", "fd00:ec2::23", NULL
+  };
+  const gchar *host = g_uri_get_host (uri);
+  g_autoptr (GInetAddress) addr = NULL;
+
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0)
+    return TRUE;
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0 || host == NULL)
+    return FALSE;
+  if (g_strv_contains (allowed_hosts, host))
+    return TRUE;
+  addr = g_inet_address_new_from_string (host);
+  return addr != NULL && g_inet_address_get_is_loopback (addr);
+}
+
+static gchar *
+container_authorization (GError ** error)
+{
+  const gchar *token = g_getenv ("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+  const gchar *token_file = g_getenv ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+  gchar *contents = NULL;
+
+  if (is_set (token_file)) {
+    if (!g_file_get_contents (token_file, &contents, NULL, error))
+      return NULL;
+    return g_strstrip (contents);
+  }
+  return g_strdup (is_set (token) ? token : "");
+}
+
+/* TRUE with @out filled, FALSE with @error NULL when not configured,
+ * FALSE with @error set when configured but failing. */
+static gboolean
+from_container (RcxCredentials * out, GCancellable * cancellable,
+    GError ** error)
+{
+  const gchar *relative = g_getenv ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  const gchar *full = g_getenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+  g_autofree gchar *uri_string = NULL;
+  g_autofree gchar *authorization = NULL;
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (SoupSession) session = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (is_set (relative))
+    uri_string = g_strconcat (CONTAINER_HOST_URI,
+        relative[0] == '/' ? "" : "/", relative, NULL);
+  else if (is_set (full))
+    uri_string = g_strdup (full);
+  else
+    return FALSE;
+
+  uri = g_uri_parse (uri_string, SOUP_HTTP_URI_FLAGS, NULL);
+  if (uri == NULL || !container_uri_allowed (uri)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "Container credentials URI not allowed (https, loopback or the "
+        "ECS/EKS agent addresses only)");
+    return FALSE;
+  }
+  authorization = container_authorization (&local_error);
+  if (authorization == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "Container authorization token file: %s", local_error->message);
+    return FALSE;
+  }
+
+  session = new_session (CONTAINER_TIMEOUT_SECONDS);
+  msg = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  soup_message_headers_append (soup_message_get_request_headers (msg),
+      "Accept", "application/json");
+  if (authorization[0] != '\0')
+    soup_message_headers_append (soup_message_get_request_headers (msg),
+        "Authorization", authorization);
+  body = send_message (session, msg, cancellable, &local_error);
+  if (body == NULL) {
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+        "Container credentials endpoint: ");
+    return FALSE;
+  }
+  return parse_credentials_json (body, "container", out, error);
+}
+
+/* ---- EC2 instance metadata (IMDSv2) ----------------------------------- */
+
+static gchar *
+imds_endpoint (void)
+{
+  const gchar *endpoint = g_getenv ("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+  gsize len;
+
+  if (!is_set (endpoint))
+    endpoint = IMDS_DEFAULT_ENDPOINT;
+  len = strlen (endpoint);
+  while (len > 0 && endpoint[len - 1] == '/')
+    len--;
+  return g_strndup (endpoint, len);
+}
+
+static GBytes *
+imds_request (SoupSession * session, const gchar * method,
+    const gchar * endpoint, const gchar * path, const gchar * token,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autofree gchar *uri = g_strconcat (endpoint, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, uri);
+  SoupMessageHeaders *headers;
+
+  if (msg == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "Invalid instance metadata endpoint '%s'", endpoint);
+    return NULL;
+  }
+  headers = soup_message_get_request_headers (msg);
+  if (token == NULL) {
+    g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
+
+    soup_message_headers_append (headers,
+        "X-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL);
+    soup_message_set_request_body_from_bytes (msg, NULL, empty);
+  } else {
+    soup_message_headers_append (headers, "X-aws-ec2-metadata-token", token);
+  }
+  return send_message (session, msg, cancellable, error);
+}
+
+static gboolean
+from_imds (RcxCredentials * out, GCancellable * cancellable, GError ** error)
+{
+  const gchar *disabled = g_getenv ("AWS_EC2_METADATA_DISABLED");
+  g_autofree gchar *endpoint = NULL;
+  g_autoptr (SoupSession) session = NULL;
+  g_autoptr (GBytes) token_bytes = NULL;
+  g_autoptr (GBytes) roles = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autofree gchar *token = NULL;
+  g_autofree gchar *role = NULL;
+  g_autofree gchar *path = NULL;
+  gchar *newline;
+
+  if (disabled != NULL && g_ascii_strcasecmp (disabled, "true") == 0) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "Instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
+    return FALSE;
+  }
+
+  endpoint = imds_endpoint ();
+  session = new_session (IMDS_TIMEOUT_SECONDS);
+  token_bytes = imds_request (session, SOUP_METHOD_PUT, endpoint,
+      "/latest/api/token", NULL, cancellable, error);
+  if (token_bytes == NULL)
+    return FALSE;
+  token = g_strndup (g_bytes_get_data (token_bytes, NULL),
+      g_bytes_get_size (token_bytes));
+  g_strstrip (token);
+
+  roles = imds_request (session, SOUP_METHOD_GET, endpoint,
+      "/latest/meta-data/iam/security-credentials/", token, cancellable, error);
+  if (roles == NULL)
+    return FALSE;
+  role = g_strndup (g_bytes_get_data (roles, NULL), g_bytes_get_size (roles));
+  newline = strchr (role, '\n');
+  if (newline != NULL)
+    *newline = '\0';
+  g_strstrip (role);
+  if (role[0] == '\0' || strchr (role, '/') != NULL) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "No IAM role attached to the instance");
+    return FALSE;
+  }
+
+  path = g_strconcat ("/latest/meta-data/iam/security-credentials/", role,
+      NULL);
+  body = imds_request (session, SOUP_METHOD_GET, endpoint, path, token,
+      cancellable, error);
+  if (body == NULL)
+    return FALSE;
+  return parse_credentials_json (body, "imds", out, error);
+}
+
+/* ---- the chain -------------------------------------------------------- */
+
+static gboolean
+resolve_chain (RcxCredentialsProvider * p, RcxCredentials * out,
+    GCancellable * cancellable, GError ** error)
+{
+  const gchar *profile = p->profile;
+  g_autoptr (GError) local_error = NULL;
+
+  if (profile == NULL)
+    profile = g_getenv ("AWS_PROFILE");
+  if (!is_set (profile))
+    profile = "default";
+
+  if (from_environment (out))
+    return TRUE;
+  if (from_shared_file (profile, out))
+    return TRUE;
+  if (from_container (out, cancellable, &local_error))
+    return TRUE;
+  if (local_error != NULL) {
+    g_propagate_error (error, g_steal_pointer (&local_error));
+    return FALSE;
+  }
+  if (from_imds (out, cancellable, &local_error))
+    return TRUE;
+
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_propagate_error (error, g_steal_pointer (&local_error));
+    return FALSE;
+  }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+      "No AWS credentials found (environment, profile '%s', container "
+      "endpoint, instance metadata: %s)", profile, local_error->message);
+  return FALSE;
+}
+
+static gboolean
+cached_is_fresh (RcxCredentialsProvider * p, gint64 now)
+{
+  return p->have_cached && (p->cached.expiration == 0
+      || now < p->cached.expiration - REFRESH_MARGIN);
+}
+
+gboolean
+rcx_credentials_provider_get (RcxCredentialsProvider * p,
+    RcxCredentials * out, GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (GError) local_error = NULL;
+  RcxCredentials fetched = { 0, };
+  gint64 now;
+
+  g_return_val_if_fail (p != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  memset (out, 0, sizeof (*out));
+  if (p->access_key != NULL) {
+    out->access_key = g_strdup (p->access_key);
+    out->secret_key = g_strdup (p->secret_key);
+    out->session_token = g_strdup (p->session_token);
+    out->source = "properties";
+    return TRUE;
+  }
+
+  g_mutex_lock (&p->lock);
+  now = g_get_real_time ();
+  if (cached_is_fresh (p, now)) {
+    credentials_copy (out, &p->cached);
+    g_mutex_unlock (&p->lock);
+    return TRUE;
+  }
+
+  if (!resolve_chain (p, &fetched, cancellable, &local_error)) {
+    /* A failed refresh keeps using credentials that have not expired
+     * yet. */
+    if (p->have_cached && now < p->cached.expiration
+        && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_debug ("Refreshing %s credentials failed (%s); the current ones "
+          "are still valid", p->cached.source, local_error->message);
+      credentials_copy (out, &p->cached);
+      g_mutex_unlock (&p->lock);
+      return TRUE;
+    }
+    g_mutex_unlock (&p->lock);
+    g_propagate_error (error, g_steal_pointer (&local_error));
+    return FALSE;
+  }
+
+  if (fetched.expiration != 0 && fetched.expiration - REFRESH_MARGIN <= now)
+    g_debug ("Credentials from %s expire in less than the refresh margin",
+        fetched.source);
+  g_debug ("Using AWS credentials from the %s source", fetched.source);
+  rcx_credentials_clear (&p->cached);
+  p->cached = fetched;
+  p->have_cached = TRUE;
+  credentials_copy (out, &p->cached);
+  g_mutex_unlock (&p->lock);
+  return TRUE;
+}
+
+void
+rcx_credentials_provider_invalidate (RcxCredentialsProvider * p)
+{
+  g_return_if_fail (p != NULL);
+
+  g_mutex_lock (&p->lock);
+  rcx_credentials_clear (&p->cached);
+  p->have_cached = FALSE;
+  g_mutex_unlock (&p->lock);
+}
