@@ -1,0 +1,675 @@
+/* rcx-http.c: synchronous libsoup 3 client with the standard retry mode. */
+#include "rcx-http.h"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#define ERROR_BODY_MAX (256 * 1024)
+#define READ_CHUNK (64 * 1024)
+#define STR_NULL(s) ((s) ? (s) : "(none)")
+
+struct _RcxHttpRequest
+{
+  gatomicrefcount ref;
+  gchar *method;
+  GUri *uri;
+  GPtrArray *header_names;
+  GPtrArray *header_values;
+  gchar *content_type;
+  GBytes *body;
+  RcxHttpPrepareFunc prepare;
+  gpointer prepare_data;
+  GDestroyNotify prepare_notify;
+  RcxHttpClassifyFunc classify;
+  gpointer classify_data;
+  GDestroyNotify classify_notify;
+};
+
+typedef struct
+{
+  RcxHttpResponse pub;
+  SoupMessage *msg;
+} RcxHttpResponseReal;
+
+struct _RcxHttpClient
+{
+  gatomicrefcount ref;
+  SoupSession *session;
+  RcxRetryPolicy *policy;
+  guint timeout;
+  guint64 request_count;        /* atomic */
+  gint64 clock_offset;          /* atomic: microseconds */
+  RcxHttpLogFunc log_func;
+  gpointer log_data;
+  GDestroyNotify log_notify;
+};
+
+/* ---- requests --------------------------------------------------------- */
+
+RcxHttpRequest *
+rcx_http_request_new (const gchar * method, const gchar * uri)
+{
+  RcxHttpRequest *request;
+  GUri *guri;
+
+  g_return_val_if_fail (method != NULL, NULL);
+  g_return_val_if_fail (uri != NULL, NULL);
+
+  guri = g_uri_parse (uri, SOUP_HTTP_URI_FLAGS, NULL);
+  g_return_val_if_fail (guri != NULL, NULL);
+
+  request = g_new0 (RcxHttpRequest, 1);
+  g_atomic_ref_count_init (&request->ref);
+  request->method = g_strdup (method);
+  request->uri = guri;
+  request->header_names = g_ptr_array_new_with_free_func (g_free);
+  request->header_values = g_ptr_array_new_with_free_func (g_free);
+  return request;
+}
+
+RcxHttpRequest *
+rcx_http_request_ref (RcxHttpRequest * request)
+{
+  g_atomic_ref_count_inc (&request->ref);
+  return request;
+}
+
+void
+rcx_http_request_unref (RcxHttpRequest * request)
+{
+  if (request == NULL || !g_atomic_ref_count_dec (&request->ref))
+    return;
+  if (request->prepare_notify)
+    request->prepare_notify (request->prepare_data);
+  if (request->classify_notify)
+    request->classify_notify (request->classify_data);
+  g_free (request->method);
+  g_uri_unref (request->uri);
+  g_ptr_array_unref (request->header_names);
+  g_ptr_array_unref (request->header_values);
+  g_free (request->content_type);
+  g_clear_pointer (&request->body, g_bytes_unref);
+  g_free (request);
+}
+
+const gchar *
+rcx_http_request_get_method (RcxHttpRequest * request)
+{
+  return request->method;
+}
+
+GUri *
+rcx_http_request_get_uri (RcxHttpRequest * request)
+{
+  return request->uri;
+}
+
+void
+rcx_http_request_set_header (RcxHttpRequest * request, const gchar * name,
+    const gchar * value)
+{
+  guint i;
+
+  for (i = 0; i < request->header_names->len; i++) {
+    if (g_ascii_strcasecmp (request->header_names->pdata[i], name) == 0) {
+      g_free (request->header_values->pdata[i]);
+      request->header_values->pdata[i] = g_strdup (value);
+      return;
+    }
+  }
+  g_ptr_array_add (request->header_names, g_strdup (name));
+  g_ptr_array_add (request->header_values, g_strdup (value));
+}
+
+const gchar *
+rcx_http_request_get_header (RcxHttpRequest * request, const gchar * name)
+{
+  guint i;
+
+  for (i = 0; i < request->header_names->len; i++) {
+    if (g_ascii_strcasecmp (request->header_names->pdata[i], name) == 0)
+      return request->header_values->pdata[i];
+  }
+  return NULL;
+}
+
+void
+rcx_http_request_set_body (RcxHttpRequest * request,
+    const gchar * content_type, GBytes * body)
+{
+  g_free (request->content_type);
+  request->content_type = g_strdup (content_type);
+  g_clear_pointer (&request->body, g_bytes_unref);
+  if (body)
+    request->body = g_bytes_ref (body);
+}
+
+GBytes *
+rcx_http_request_get_body (RcxHttpRequest * request)
+{
+  return request->body;
+}
+
+void
+rcx_http_request_set_prepare_func (RcxHttpRequest * request,
+    RcxHttpPrepareFunc func, gpointer user_data, GDestroyNotify notify)
+{
+  if (request->prepare_notify)
+    request->prepare_notify (request->prepare_data);
+  request->prepare = func;
+  request->prepare_data = user_data;
+  request->prepare_notify = notify;
+}
+
+void
+rcx_http_request_set_classify_func (RcxHttpRequest * request,
+    RcxHttpClassifyFunc func, gpointer user_data, GDestroyNotify notify)
+{
+  if (request->classify_notify)
+    request->classify_notify (request->classify_data);
+  request->classify = func;
+  request->classify_data = user_data;
+  request->classify_notify = notify;
+}
+
+/* ---- responses -------------------------------------------------------- */
+
+void
+rcx_http_response_free (RcxHttpResponse * response)
+{
+  RcxHttpResponseReal *real = (RcxHttpResponseReal *) response;
+
+  if (response == NULL)
+    return;
+  g_clear_pointer (&response->headers, soup_message_headers_unref);
+  g_clear_pointer (&response->body, g_bytes_unref);
+  g_clear_object (&response->stream);
+  g_free (response->error_code);
+  g_free (response->error_message);
+  g_free (response->request_id);
+  g_clear_object (&real->msg);
+  g_free (real);
+}
+
+static gchar *
+xml_child_text (xmlNode * parent, const gchar * name)
+{
+  xmlNode *n;
+
+  for (n = parent->children; n != NULL; n = n->next) {
+    if (n->type == XML_ELEMENT_NODE
+        && g_strcmp0 ((const gchar *) n->name, name) == 0) {
+      xmlChar *content = xmlNodeGetContent (n);
+      gchar *ret = g_strdup ((const gchar *) content);
+
+      xmlFree (content);
+      return ret;
+    }
+  }
+  return NULL;
+}
+
+static void
+parse_xml_error (RcxHttpResponse * response, const gchar * data, gsize len)
+{
+  xmlDoc *doc;
+  xmlNode *root;
+
+  if (len > G_MAXINT)
+    return;
+  /* no network, no entity substitution, no DTD loading */
+  doc = xmlReadMemory (data, (int) len, NULL, NULL,
+      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (doc == NULL)
+    return;
+  root = xmlDocGetRootElement (doc);
+  if (root != NULL) {
+    /* S3: <Error>; other Query APIs: <ErrorResponse><Error> */
+    if (g_strcmp0 ((const gchar *) root->name, "Error") != 0) {
+      xmlNode *n;
+      gchar *rid = xml_child_text (root, "RequestId");
+
+      if (response->request_id == NULL)
+        response->request_id = rid;
+      else
+        g_free (rid);
+      for (n = root->children; n != NULL; n = n->next)
+        if (n->type == XML_ELEMENT_NODE
+            && g_strcmp0 ((const gchar *) n->name, "Error") == 0)
+          break;
+      root = n;
+    }
+  }
+  if (root != NULL) {
+    if (response->error_code == NULL)
+      response->error_code = xml_child_text (root, "Code");
+    if (response->error_message == NULL)
+      response->error_message = xml_child_text (root, "Message");
+    if (response->request_id == NULL)
+      response->request_id = xml_child_text (root, "RequestId");
+  }
+  xmlFreeDoc (doc);
+}
+
+static void
+parse_json_error (RcxHttpResponse * response, const gchar * data, gsize len)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *obj;
+  const gchar *code = NULL, *message = NULL;
+
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL))
+    return;
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  obj = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (obj, "__type"))
+    code = json_object_get_string_member_with_default (obj, "__type", NULL);
+  else if (json_object_has_member (obj, "code"))
+    code = json_object_get_string_member_with_default (obj, "code", NULL);
+  if (json_object_has_member (obj, "message"))
+    message = json_object_get_string_member_with_default (obj, "message", NULL);
+  else if (json_object_has_member (obj, "Message"))
+    message = json_object_get_string_member_with_default (obj, "Message", NULL);
+  if (response->error_code == NULL && code != NULL) {
+    const gchar *hash = strrchr (code, '#');
+
+    response->error_code = g_strdup (hash ? hash + 1 : code);
+  }
+  if (response->error_message == NULL)
+    response->error_message = g_strdup (message);
+}
+
+void
+rcx_http_response_parse_error (RcxHttpResponse * response)
+{
+  const gchar *data = NULL;
+  gsize len = 0, i;
+
+  if (response->headers != NULL) {
+    const gchar *query_error;
+
+    if (response->request_id == NULL) {
+      const gchar *rid = soup_message_headers_get_one (response->headers,
+          "x-amz-request-id");
+
+      if (rid == NULL)
+        rid = soup_message_headers_get_one (response->headers,
+            "x-amzn-RequestId");
+      response->request_id = g_strdup (rid);
+    }
+    /* SQS JSON protocol: "AWS.SimpleQueueService.NonExistentQueue;Sender" */
+    query_error = soup_message_headers_get_one (response->headers,
+        "x-amzn-query-error");
+    if (query_error != NULL && response->error_code == NULL)
+      response->error_code = g_strndup (query_error,
+          strcspn (query_error, ";"));
+  }
+
+  if (response->body != NULL)
+    data = g_bytes_get_data (response->body, &len);
+  if (data == NULL || len == 0)
+    return;
+  for (i = 0; i < len && g_ascii_isspace (data[i]); i++);
+  if (i < len && data[i] == '<')
+    parse_xml_error (response, data + i, len - i);
+  else if (i < len && data[i] == '{')
+    parse_json_error (response, data + i, len - i);
+}
+
+/* ---- client ----------------------------------------------------------- */
+
+RcxHttpClient *
+rcx_http_client_new (const RcxHttpClientOptions * options)
+{
+  static gsize xml_initialized = 0;
+  RcxHttpClientOptions defaults = { 0, };
+  RcxHttpClient *client;
+  g_autofree gchar *ua = NULL;
+
+  if (g_once_init_enter (&xml_initialized)) {
+    xmlInitParser ();
+    g_once_init_leave (&xml_initialized, 1);
+  }
+  if (options == NULL)
+    options = &defaults;
+
+  client = g_new0 (RcxHttpClient, 1);
+  g_atomic_ref_count_init (&client->ref);
+  client->timeout = options->timeout ? options->timeout :
+      RCX_HTTP_DEFAULT_TIMEOUT;
+  ua = g_strdup (options->user_agent ? options->user_agent :
+      PACKAGE "/" PACKAGE_VERSION);
+  client->session = soup_session_new_with_options ("timeout", client->timeout,
+      "max-conns-per-host", options->max_conns ? options->max_conns :
+      RCX_HTTP_DEFAULT_MAX_CONNS,
+      "max-conns", 4 * (options->max_conns ? options->max_conns :
+          RCX_HTTP_DEFAULT_MAX_CONNS), "user-agent", ua, NULL);
+  /* bodies must come as stored (ranges of gzip objects); no
+   * Accept-Encoding that we did not sign */
+  soup_session_remove_feature_by_type (client->session,
+      SOUP_TYPE_CONTENT_DECODER);
+  client->policy = rcx_retry_policy_new (options->max_attempts, NULL);
+  return client;
+}
+
+RcxHttpClient *
+rcx_http_client_ref (RcxHttpClient * client)
+{
+  g_atomic_ref_count_inc (&client->ref);
+  return client;
+}
+
+void
+rcx_http_client_unref (RcxHttpClient * client)
+{
+  if (client == NULL || !g_atomic_ref_count_dec (&client->ref))
+    return;
+  if (client->log_notify)
+    client->log_notify (client->log_data);
+  g_object_unref (client->session);
+  rcx_retry_policy_unref (client->policy);
+  g_free (client);
+}
+
+void
+rcx_http_client_set_log_func (RcxHttpClient * client, RcxHttpLogFunc func,
+    gpointer user_data, GDestroyNotify notify)
+{
+  if (client->log_notify)
+    client->log_notify (client->log_data);
+  client->log_func = func;
+  client->log_data = user_data;
+  client->log_notify = notify;
+}
+
+SoupSession *
+rcx_http_client_get_session (RcxHttpClient * client)
+{
+  return client->session;
+}
+
+RcxRetryPolicy *
+rcx_http_client_get_retry_policy (RcxHttpClient * client)
+{
+  return client->policy;
+}
+
+guint
+rcx_http_client_get_timeout (RcxHttpClient * client)
+{
+  return client->timeout;
+}
+
+guint64
+rcx_http_client_get_request_count (RcxHttpClient * client)
+{
+  return __atomic_load_n (&client->request_count, __ATOMIC_SEQ_CST);
+}
+
+gint64
+rcx_http_client_get_clock_offset (RcxHttpClient * client)
+{
+  return __atomic_load_n (&client->clock_offset, __ATOMIC_SEQ_CST);
+}
+
+void
+rcx_http_client_set_clock_offset (RcxHttpClient * client, gint64 offset_us)
+{
+  __atomic_store_n (&client->clock_offset, offset_us, __ATOMIC_SEQ_CST);
+}
+
+GDateTime *
+rcx_http_client_now (RcxHttpClient * client)
+{
+  gint64 now = g_get_real_time () + rcx_http_client_get_clock_offset (client);
+
+  return g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
+}
+
+void
+rcx_http_client_log (RcxHttpClient * client, GLogLevelFlags level,
+    const gchar * format, ...)
+{
+  g_autofree gchar *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (client->log_func)
+    client->log_func (level, message, client->log_data);
+  /* never WARNING here: the caller decides what is worth a warning (and
+   * GLib tests make warnings fatal) */
+  g_log (RCX_HTTP_LOG_DOMAIN,
+      level & G_LOG_LEVEL_DEBUG ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_INFO,
+      "%s", message);
+}
+
+static G_GNUC_CONST gboolean
+status_ok (guint status)
+{
+  return status >= 200 && status < 300;
+}
+
+static GBytes *
+read_all (GInputStream * in, goffset expected, gsize max,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_sized_new (expected > 0
+      && expected < G_MAXINT ? (guint) expected : READ_CHUNK);
+
+  for (;;) {
+    gssize n;
+    guint old = buf->len;
+
+    if (buf->len >= max)
+      break;
+    g_byte_array_set_size (buf, old + READ_CHUNK);
+    n = g_input_stream_read (in, buf->data + old, READ_CHUNK, cancellable,
+        error);
+    if (n < 0)
+      return NULL;
+    g_byte_array_set_size (buf, old + n);
+    if (n == 0)
+      break;
+  }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+}
+
+static void
+learn_clock_offset (RcxHttpClient * client, SoupMessageHeaders * headers)
+{
+  const gchar *date = soup_message_headers_get_one (headers, "Date");
+  g_autoptr (GDateTime) server = NULL;
+  gint64 offset;
+
+  if (date == NULL)
+    return;
+  server = soup_date_time_new_from_http_string (date);
+  if (server == NULL)
+    return;
+  offset = g_date_time_to_unix (server) * G_USEC_PER_SEC - g_get_real_time ();
+  rcx_http_client_set_clock_offset (client, offset);
+  rcx_http_client_log (client, G_LOG_LEVEL_INFO,
+      "clock offset from the server's Date: %" G_GINT64_FORMAT " s",
+      offset / G_USEC_PER_SEC);
+}
+
+static SoupMessage *
+build_message (RcxHttpRequest * request)
+{
+  SoupMessage *msg = soup_message_new_from_uri (request->method,
+      request->uri);
+  SoupMessageHeaders *hdrs = soup_message_get_request_headers (msg);
+  guint i;
+
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  for (i = 0; i < request->header_names->len; i++)
+    soup_message_headers_replace (hdrs, request->header_names->pdata[i],
+        request->header_values->pdata[i]);
+  if (request->body != NULL) {
+    soup_message_set_request_body_from_bytes (msg, request->content_type,
+        request->body);
+  } else if (g_strcmp0 (request->method, "PUT") == 0
+      || g_strcmp0 (request->method, "POST") == 0) {
+    g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
+
+    soup_message_set_request_body_from_bytes (msg, request->content_type,
+        empty);
+  }
+  return msg;
+}
+
+static RcxHttpResponse *
+client_send (RcxHttpClient * client, RcxHttpRequest * request,
+    gboolean streaming, GCancellable * cancellable, GError ** error)
+{
+  const gchar *path = g_uri_get_path (request->uri);
+  guint attempt = 0, cost = 0;
+  gboolean skew_retried = FALSE;
+
+  for (;;) {
+    g_autoptr (SoupMessage) msg = build_message (request);
+    g_autoptr (GInputStream) in = NULL;
+    g_autoptr (GError) transport_error = NULL;
+    RcxHttpResponseReal *real = NULL;
+    RcxHttpResponse *response = NULL;
+    RcxRetryKind kind;
+    gint64 delay = 0;
+    const gchar *reason = NULL;
+    guint status = 0;
+
+    attempt++;
+    if (request->prepare) {
+      g_autoptr (GDateTime) now = rcx_http_client_now (client);
+
+      if (!request->prepare (request, msg, now, attempt,
+              request->prepare_data, error))
+        return NULL;
+    }
+
+    __atomic_fetch_add (&client->request_count, 1, __ATOMIC_SEQ_CST);
+    rcx_http_client_log (client, G_LOG_LEVEL_DEBUG, "%s %s (attempt %u)",
+        request->method, path, attempt);
+    in = soup_session_send (client->session, msg, cancellable,
+        &transport_error);
+
+    if (in != NULL) {
+      status = soup_message_get_status (msg);
+      real = g_new0 (RcxHttpResponseReal, 1);
+      response = &real->pub;
+      real->msg = g_object_ref (msg);
+      response->status = status;
+      response->headers =
+          soup_message_headers_ref (soup_message_get_response_headers (msg));
+      response->attempts = attempt;
+      if (status_ok (status)) {
+        if (streaming) {
+          response->stream = g_steal_pointer (&in);
+        } else {
+          response->body = read_all (in,
+              soup_message_headers_get_content_length (response->headers),
+              G_MAXSIZE, cancellable, &transport_error);
+          if (response->body == NULL)
+            g_clear_pointer (&response, rcx_http_response_free);
+        }
+      } else {
+        /* an error body is small; a broken one is still a response */
+        response->body = read_all (in, 0, ERROR_BODY_MAX, cancellable, NULL);
+        rcx_http_response_parse_error (response);
+      }
+      if (response != NULL && response->request_id == NULL)
+        response->request_id =
+            g_strdup (soup_message_headers_get_one (response->headers,
+                "x-amz-request-id"));
+    }
+
+    if (response == NULL)
+      kind = rcx_retry_classify (0, NULL, transport_error);
+    else if (request->classify)
+      kind = request->classify (response, request->classify_data);
+    else
+      kind = rcx_retry_classify (status, response->error_code, NULL);
+
+    if (kind == RCX_RETRY_KIND_NONE) {
+      rcx_retry_policy_on_success (client->policy, cost);
+      if (attempt > 1)
+        rcx_http_client_log (client, G_LOG_LEVEL_INFO,
+            "%s %s: %u after %u attempts", request->method, path, status,
+            attempt);
+      return response;
+    }
+
+    if (kind == RCX_RETRY_KIND_CLOCK_SKEW) {
+      if (!skew_retried && response != NULL) {
+        skew_retried = TRUE;
+        learn_clock_offset (client, response->headers);
+        rcx_http_client_log (client, G_LOG_LEVEL_INFO,
+            "%s %s: %u %s (request id %s), re-signing with the server's "
+            "clock", request->method, path, status, response->error_code,
+            STR_NULL (response->request_id));
+        rcx_http_response_free (response);
+        attempt--;              /* a re-sign is not a retry */
+        continue;
+      }
+      kind = RCX_RETRY_KIND_FATAL;
+    }
+
+    if (!rcx_retry_policy_should_retry (client->policy, kind, attempt,
+            &delay, &cost, &reason)) {
+      if (response != NULL) {
+        if (kind != RCX_RETRY_KIND_FATAL || attempt > 1)
+          rcx_http_client_log (client, G_LOG_LEVEL_WARNING,
+              "%s %s: %u %s (request id %s) after %u attempts: %s",
+              request->method, path, status,
+              STR_NULL (response->error_code),
+              STR_NULL (response->request_id), attempt, reason);
+        else
+          rcx_http_client_log (client, G_LOG_LEVEL_DEBUG,
+              "%s %s: %u %s (request id %s)", request->method, path, status,
+              STR_NULL (response->error_code), STR_NULL (response->request_id));
+        return response;
+      }
+      if (!g_error_matches (transport_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        rcx_http_client_log (client, G_LOG_LEVEL_WARNING,
+            "%s %s: %s after %u attempts: %s", request->method, path,
+            transport_error->message, attempt, reason);
+      g_propagate_error (error, g_steal_pointer (&transport_error));
+      return NULL;
+    }
+
+    if (response != NULL)
+      rcx_http_client_log (client, G_LOG_LEVEL_INFO,
+          "%s %s: %u %s (request id %s), attempt %u of %u, retrying in "
+          "%" G_GINT64_FORMAT " ms", request->method, path, status,
+          STR_NULL (response->error_code),
+          STR_NULL (response->request_id), attempt,
+          rcx_retry_policy_get_max_attempts (client->policy), delay / 1000);
+    else
+      rcx_http_client_log (client, G_LOG_LEVEL_INFO,
+          "%s %s: %s, attempt %u of %u, retrying in %" G_GINT64_FORMAT
+          " ms", request->method, path, transport_error->message, attempt,
+          rcx_retry_policy_get_max_attempts (client->policy), delay / 1000);
+    g_clear_pointer (&response, rcx_http_response_free);
+    if (!rcx_retry_sleep (delay, cancellable, error))
+      return NULL;
+  }
+}
+
+RcxHttpResponse *
+rcx_http_client_send_and_read (RcxHttpClient * client,
+    RcxHttpRequest * request, GCancellable * cancellable, GError ** error)
+{
+  return client_send (client, request, FALSE, cancellable, error);
+}
+
+RcxHttpResponse *
+rcx_http_client_send_streaming (RcxHttpClient * client,
+    RcxHttpRequest * request, GCancellable * cancellable, GError ** error)
+{
+  return client_send (client, request, TRUE, cancellable, error);
+}
