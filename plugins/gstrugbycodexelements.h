@@ -7,4 +7,7 @@ G_BEGIN_DECLS
 
 void rugbycodex_element_init (GstPlugin * plugin);
 
+GST_ELEMENT_REGISTER_DECLARE (wasabisrc);
+GST_ELEMENT_REGISTER_DECLARE (wasabisink);
+
 G_END_DECLS
