@@ -172,6 +172,12 @@ reencode_query_component (const gchar * s, gsize len)
   return g_string_free (out, FALSE);
 }
 
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
 typedef struct
 {
   gchar *key;
@@ -440,6 +446,29 @@ rcx_sigv4_authorization (const RcxSigv4Signer * signer, GDateTime * time,
       signed_headers, signature);
 }
 
+/* "host;x-amz-date": the lower-case names, sorted, without duplicates. */
+static gchar *
+signed_header_names (const RcxSigv4Request * req)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GString *out = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < req->n_headers; i++)
+    g_ptr_array_add (names, g_ascii_strdown (req->headers[i].name, -1));
+  g_ptr_array_sort (names, compare_strings);
+  for (i = 0; i < names->len; i++) {
+    const gchar *name = g_ptr_array_index (names, i);
+
+    if (i > 0 && strcmp (name, g_ptr_array_index (names, i - 1)) == 0)
+      continue;
+    if (out->len > 0)
+      g_string_append_c (out, ';');
+    g_string_append (out, name);
+  }
+  return g_string_free (out, FALSE);
+}
+
 gchar *
 rcx_sigv4_presign_query (const RcxSigv4Signer * signer, GDateTime * time,
     const RcxSigv4Request * req, guint expires_seconds)
@@ -451,62 +480,40 @@ rcx_sigv4_presign_query (const RcxSigv4Signer * signer, GDateTime * time,
   g_autofree gchar *amz_date = NULL;
   g_autofree gchar *signed_headers = NULL;
   g_autofree gchar *canonical = NULL;
-  g_autofree gchar *full_query = NULL;
   g_autofree gchar *sts = NULL;
   g_autofree gchar *signature = NULL;
-  gchar *canonical_qs;
-  gchar *qs_end;
 
   g_return_val_if_fail (signer != NULL && signer->access_key != NULL, NULL);
   g_return_val_if_fail (req != NULL && time != NULL, NULL);
 
-  /* The signed header list goes into the query itself, so compute it
-   * first (from the headers alone). */
-  {
-    RcxSigv4Request headers_only = { 0, };
-
-    headers_only.method = req->method;
-    headers_only.path = "/";
-    headers_only.headers = req->headers;
-    headers_only.n_headers = req->n_headers;
-    headers_only.payload_hash = req->payload_hash;
-    g_free (rcx_sigv4_canonical_request (&headers_only, &signed_headers));
-  }
-
+  signed_headers = signed_header_names (req);
   scope = credential_scope (signer, time);
   credential = g_strdup_printf ("%s/%s", signer->access_key, scope);
   amz_date = rcx_sigv4_amz_date (time);
 
+  /* The request's own query as sent, then the authentication parameters
+   * in the order botocore writes them. */
   query = g_string_new (req->query ? req->query : "");
   if (query->len > 0)
     g_string_append_c (query, '&');
   g_string_append (query, "X-Amz-Algorithm=" RCX_SIGV4_ALGORITHM
       "&X-Amz-Credential=");
   append_uri_encoded (query, credential, strlen (credential), FALSE);
-  g_string_append_printf (query, "&X-Amz-Date=%s&X-Amz-Expires=%u",
-      amz_date, expires_seconds);
+  g_string_append_printf (query, "&X-Amz-Date=%s&X-Amz-Expires=%u"
+      "&X-Amz-SignedHeaders=", amz_date, expires_seconds);
+  append_uri_encoded (query, signed_headers, strlen (signed_headers), FALSE);
   if (signer->session_token != NULL) {
     g_string_append (query, "&X-Amz-Security-Token=");
     append_uri_encoded (query, signer->session_token,
         strlen (signer->session_token), FALSE);
   }
-  g_string_append (query, "&X-Amz-SignedHeaders=");
-  append_uri_encoded (query, signed_headers, strlen (signed_headers), FALSE);
-  full_query = g_string_free (query, FALSE);
 
   presign = *req;
-  presign.query = full_query;
+  presign.query = query->str;
   canonical = rcx_sigv4_canonical_request (&presign, NULL);
   sts = rcx_sigv4_string_to_sign (signer, time, canonical);
   signature = rcx_sigv4_signature (signer, time, sts);
 
-  /* The canonical query string is the second line of the request. */
-  canonical_qs = strchr (canonical, '\n');
-  canonical_qs = strchr (canonical_qs + 1, '\n') + 1;
-  qs_end = strchr (canonical_qs, '\n');
-  *qs_end = '\0';
-
-  query = g_string_new (canonical_qs);
   g_string_append_printf (query, "&X-Amz-Signature=%s", signature);
   return g_string_free (query, FALSE);
 }
