@@ -10,7 +10,11 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (rcx - pipeline - desc - error - quark, rcx_pipeline_desc_error);
+GQuark
+rcx_pipeline_desc_error_quark (void)
+{
+  return g_quark_from_static_string ("rcx-pipeline-desc-error-quark");
+}
 
 static const gchar *const rung_variables[] = {
   "bitrate", "peak-bitrate", "bitrate-bps", "peak-bitrate-bps", "vbv-ms",
@@ -23,13 +27,9 @@ static const gchar *const audio_variables[] = {
 
 /* ---- small helpers ----------------------------------------------------- */
 
+/* Sets an INVALID error "<path>.<key>: <why>" and returns FALSE. */
 static gboolean
 invalid (GError ** error, const gchar * path, const gchar * key,
-    const gchar * format, ...)
-G_GNUC_PRINTF (4, 5);
-
-     static gboolean
-         invalid (GError ** error, const gchar * path, const gchar * key,
     const gchar * format, ...)
 {
   va_list args;
