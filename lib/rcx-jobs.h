@@ -1,0 +1,98 @@
+/* rcx-jobs.h: the job records the runner keeps in Supabase (tables jobs
+ * and media_assets, db/migrations), as the state machine of
+ * docs/database.md:
+ *
+ *   claim    jobs queued -> running (worker id; the database counts the
+ *            attempt), media_assets uploaded -> transcoding
+ *   progress jobs.progress while running (only the claiming worker)
+ *   succeed  media_assets transcoding -> transcoded (duration, renditions)
+ *            -> complete (streaming URL, thumbnail URL); jobs -> succeeded
+ *   fail     jobs running -> failed (reason); media_assets -> failed
+ *   release  jobs running -> queued; media_assets transcoding -> uploaded
+ *
+ * Every step is a conditional PATCH (filters on the current state), so a
+ * step repeated after an at-least-once redelivery or a lost answer changes
+ * nothing twice, and of two workers claiming one job exactly one wins.
+ * succeed / fail / release keep retrying transient failures (5xx,
+ * connection errors) until the persistence deadline, so the final state
+ * lands once the database is back.
+ */
+#pragma once
+
+#include "rcx-postgrest.h"
+
+G_BEGIN_DECLS
+
+#define RCX_JOBS_ERROR (rcx_jobs_error_quark ())
+GQuark rcx_jobs_error_quark (void);
+
+typedef enum {
+  RCX_JOBS_ERROR_NOT_FOUND,     /* no such job / media asset */
+  RCX_JOBS_ERROR_WRONG_STATE,   /* the row is in a state the step can't leave */
+} RcxJobsError;
+
+typedef enum {
+  RCX_JOB_CLAIMED,              /* ours now: run it */
+  RCX_JOB_BUSY,                 /* running elsewhere: leave the message */
+  RCX_JOB_DONE,                 /* succeeded already: a duplicate, delete it */
+  RCX_JOB_FAILED,               /* failed: only an explicit retry requeues it */
+} RcxJobClaim;
+
+const gchar *rcx_job_claim_to_string (RcxJobClaim claim);
+
+typedef struct {
+  gchar *id;
+  gchar *media_id;
+  gchar *org_id;
+  gchar *state;
+  gchar *worker_id;
+  gint attempts;
+  gdouble progress;
+} RcxJob;
+
+void rcx_job_free (RcxJob * job);
+
+typedef struct _RcxJobs RcxJobs;
+
+/* @worker_id: who claims (host / task id); shown in jobs.worker_id. */
+RcxJobs *rcx_jobs_new (RcxPostgrest * pg, const gchar * worker_id);
+void rcx_jobs_free (RcxJobs * jobs);
+/* How long succeed / fail / release keep retrying transient failures
+ * (default 120 s; 0: once, with the HTTP client's own retries only). */
+void rcx_jobs_set_persistence (RcxJobs * jobs, guint seconds);
+
+/* Reads one job (NULL with RCX_JOBS_ERROR_NOT_FOUND when there is none). */
+RcxJob *rcx_jobs_get (RcxJobs * jobs, const gchar * job_id,
+    GCancellable * cancellable, GError ** error);
+
+/* Claims @job_id. Returns FALSE only on an error; *@claim says what
+ * happened and *@job_out (may be NULL) gets the row as it is now. */
+gboolean rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id,
+    RcxJobClaim * claim, RcxJob ** job_out, GCancellable * cancellable,
+    GError ** error);
+
+/* Writes the progress (0-100) of a job this worker runs. FALSE with
+ * RCX_JOBS_ERROR_WRONG_STATE when the job is no longer ours / running. */
+gboolean rcx_jobs_progress (RcxJobs * jobs, const gchar * job_id,
+    gdouble percent, GCancellable * cancellable, GError ** error);
+
+typedef struct {
+  const gchar *streaming_url;   /* required: the master playlist */
+  const gchar *thumbnail_url;   /* may be NULL */
+  gdouble duration_s;           /* < 0: unknown */
+  JsonNode *renditions;         /* a JSON array, may be NULL */
+} RcxJobOutputs;
+
+gboolean rcx_jobs_succeed (RcxJobs * jobs, const gchar * job_id,
+    const gchar * media_id, const RcxJobOutputs * outputs,
+    GCancellable * cancellable, GError ** error);
+gboolean rcx_jobs_fail (RcxJobs * jobs, const gchar * job_id,
+    const gchar * media_id, const gchar * reason, GCancellable * cancellable,
+    GError ** error);
+gboolean rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
+    const gchar * media_id, GCancellable * cancellable, GError ** error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJob, rcx_job_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJobs, rcx_jobs_free)
+
+G_END_DECLS
