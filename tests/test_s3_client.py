@@ -1,0 +1,295 @@
+"""librcx's S3 client (rcx-s3 on rcx-http + rcx-retry) against s3rver,
+directly and through the fault-injecting proxy (tests/fixtures/faultproxy.py).
+
+Each test runs tests/rcx-s3-tool (one operation, JSON result on stdout) and
+checks its answer, the bytes in s3rver and the requests the proxy saw.
+"""
+import hashlib
+import json
+import os
+import subprocess
+
+import rcxtest
+from faultproxy import FaultProxy
+
+TOOL = os.path.join(rcxtest.BUILD_DIR, "tests", "rcx-s3-tool")
+BUCKET = "test"
+MIB = 1 << 20
+
+
+def random_file(path, size, seed):
+    """Deterministic pseudo-random content (incompressible, fast)."""
+    h = hashlib.sha256(str(seed).encode()).digest()
+    block = b"".join(hashlib.sha256(h + bytes([i])).digest() for i in range(256)) * 128  # 1 MiB
+    with open(path, "wb") as f:
+        left = size
+        i = 0
+        while left > 0:
+            chunk = block[: min(left, len(block))]
+            # vary blocks so that a misplaced MiB is noticed
+            f.write(bytes([i & 0xFF]) + chunk[1:])
+            left -= len(chunk)
+            i += 1
+    return path
+
+
+def sha(path):
+    return rcxtest.sha256_file(path)
+
+
+class S3ClientTest(rcxtest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(TOOL):
+            raise RuntimeError(f"{TOOL} is missing: build first")
+        cls.s3 = rcxtest.S3rver(buckets=(BUCKET,)).start()
+        cls.proxy = FaultProxy(cls.s3.port).start()
+        cls.boto = cls.s3.boto3()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.s3.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.proxy.clear_faults()
+        self.proxy.clear_log()
+
+    def tool(self, *args, direct=False, expect_ok=True, timeout=300):
+        env = self.s3.env(endpoint=None if direct else self.proxy.endpoint)
+        p = subprocess.run([TOOL, *map(str, args)], env=env, capture_output=True,
+                           text=True, timeout=timeout)
+        self.stderr = p.stderr
+        self.assertTrue(p.stdout.strip(), f"no output; stderr:\n{p.stderr}")
+        res = json.loads(p.stdout)
+        if expect_ok:
+            self.assertTrue(res["ok"], f"{res}\nstderr:\n{p.stderr[-3000:]}")
+            self.assertEqual(p.returncode, 0)
+        else:
+            self.assertFalse(res["ok"], res)
+            self.assertEqual(p.returncode, 1)
+        return res
+
+    def put_boto(self, key, path):
+        with open(path, "rb") as f:
+            self.boto.put_object(Bucket=BUCKET, Key=key, Body=f.read())
+
+    def get_boto(self, key):
+        return self.boto.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+    # ---- happy path -----------------------------------------------------
+    def test_put_head_get_delete(self):
+        src = random_file(os.path.join(self.tmp, "src"), 3 * MIB + 17, 1)
+        key = "dir/sub dir/a+b=c&d/é.bin"  # encoded once, '/' kept
+        res = self.tool("put", BUCKET, key, src, "--content-type", "video/mp4")
+        self.assertEqual(res["requests"], 1)
+        with open(src, "rb") as f:
+            self.assertEqual(self.get_boto(key), f.read())
+
+        head = self.tool("head", BUCKET, key)
+        self.assertEqual(head["size"], 3 * MIB + 17)
+        self.assertEqual(head["content_type"], "video/mp4")
+        self.assertEqual(head["etag"], res["etag"])
+        self.assertGreater(head["last_modified"], 1600000000)
+
+        out = os.path.join(self.tmp, "out")
+        got = self.tool("get", BUCKET, key, out)
+        self.assertEqual(sha(out), sha(src))
+        self.assertEqual(got["requests"], 1)
+
+        out2 = os.path.join(self.tmp, "out2")
+        rd = self.tool("read", BUCKET, key, out2, "--chunk", 256 * 1024)
+        self.assertEqual(sha(out2), sha(src))
+        self.assertEqual(rd["opens"], 1, "sequential reads use one GET")
+        self.assertEqual(len(self.proxy.requests(method="GET", path=key.split("/")[0])), 2)
+
+        self.tool("delete", BUCKET, key)
+        res = self.tool("head", BUCKET, key, expect_ok=False)
+        self.assertEqual(res["domain"], "RcxS3Error")
+        self.assertEqual(res["code"], 2)  # NOT_FOUND
+        self.assertEqual(res["http_status"], 404)
+
+    def test_not_found(self):
+        out = os.path.join(self.tmp, "out")
+        res = self.tool("get", BUCKET, "no/such/key", out, expect_ok=False)
+        self.assertEqual(res["code"], 2)  # NOT_FOUND
+        self.assertEqual(res["http_status"], 404)
+        self.assertEqual(res["s3_code"], "NoSuchKey")
+        self.assertEqual(res["requests"], 1, "a 404 is not retried")
+
+    def test_unsafe_key_refused_before_sending(self):
+        src = random_file(os.path.join(self.tmp, "src"), 10, 2)
+        for key in ("../../escape", "a/./b", "/abs", "a/../b"):
+            res = self.tool("put", BUCKET, key, src, expect_ok=False)
+            self.assertEqual(res["code"], 1, key)  # SETTINGS
+            self.assertEqual(res["requests"], 0, key)
+        self.assertEqual(self.proxy.log, [])
+
+    def test_reader_jumps(self):
+        size = 12 * MIB
+        src = random_file(os.path.join(self.tmp, "src"), size, 3)
+        self.put_boto("jumps.bin", src)
+        out = os.path.join(self.tmp, "out")
+        # a far jump forward, a jump back, a short skip read through
+        ranges = [(0, MIB), (8 * MIB, MIB), (2 * MIB, 100000), (2 * MIB + 200000, 5000)]
+        res = self.tool("read", BUCKET, "jumps.bin", out, "--chunk", 65536,
+                        "--ranges", ",".join(f"{o}:{n}" for o, n in ranges))
+        with open(src, "rb") as f:
+            data = f.read()
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), b"".join(data[o:o + n] for o, n in ranges))
+        self.assertEqual(res["opens"], 3)
+        gets = self.proxy.requests(method="GET")
+        self.assertEqual(len(gets), 3)
+
+    # ---- multipart ------------------------------------------------------
+    def test_multipart_upload(self):
+        size = 23 * MIB + 5
+        src = random_file(os.path.join(self.tmp, "src"), size, 4)
+        res = self.tool("upload", BUCKET, "big/multi.mp4", src, "--part-size", 5 * MIB,
+                        "--parallel", 3, "--chunk", 300000)
+        self.assertEqual(res["bytes"], size)
+        with open(src, "rb") as f:
+            self.assertEqual(self.get_boto("big/multi.mp4"), f.read())
+        parts = self.proxy.requests(method="PUT", query="partNumber=")
+        self.assertEqual(len(parts), 5)
+        self.assertEqual(len(self.proxy.requests(method="POST", query="^uploads")), 1)
+        self.assertEqual(len(self.proxy.requests(method="POST", query="uploadId=")), 1)
+        self.assertEqual(res["requests"], 7)
+        # what boto3 lists is what we wrote
+        head = self.boto.head_object(Bucket=BUCKET, Key="big/multi.mp4")
+        self.assertEqual(head["ContentLength"], size)
+
+    def test_small_upload_is_one_put(self):
+        src = random_file(os.path.join(self.tmp, "src"), 100000, 5)
+        res = self.tool("upload", BUCKET, "small.ts", src, "--part-size", 5 * MIB)
+        self.assertEqual(res["requests"], 1)
+        self.assertEqual([e["method"] for e in self.proxy.log], ["PUT"])
+        with open(src, "rb") as f:
+            self.assertEqual(self.get_boto("small.ts"), f.read())
+
+    def test_upload_abort(self):
+        src = random_file(os.path.join(self.tmp, "src"), 12 * MIB, 6)
+        res = self.tool("upload", BUCKET, "aborted.mp4", src, "--part-size", 5 * MIB,
+                        "--abort-after", 6 * MIB)
+        self.assertIn("abort_ok", res)
+        aborts = self.proxy.requests(method="DELETE", query="uploadId=")
+        self.assertEqual(len(aborts), 1)
+        # s3rver answers 405 to AbortMultipartUpload: reported, not fatal
+        if not res["abort_ok"]:
+            self.assertEqual(res["abort_http_status"], 405)
+
+    def test_failed_part_aborts_upload(self):
+        src = random_file(os.path.join(self.tmp, "src"), 11 * MIB, 7)
+        self.proxy.add_fault("error", method="PUT", query="partNumber=", status=403,
+                             code="AccessDenied", count=None)
+        res = self.tool("upload", BUCKET, "denied.mp4", src, "--part-size", 5 * MIB,
+                        expect_ok=False)
+        self.assertEqual(res["code"], 3)  # NOT_AUTHORIZED
+        self.assertEqual(res["s3_code"], "AccessDenied")
+        self.assertEqual(len(self.proxy.requests(method="DELETE", query="uploadId=")), 1)
+        self.assertEqual(len(self.proxy.requests(method="POST", query="uploadId=")), 0)
+
+    # ---- retries --------------------------------------------------------
+    def test_slowdown_burst_is_retried(self):
+        src = random_file(os.path.join(self.tmp, "src"), 50000, 8)
+        self.proxy.add_fault("error", method="PUT", status=503, code="SlowDown", count=2)
+        res = self.tool("put", BUCKET, "slow.ts", src)
+        self.assertEqual(res["requests"], 3)
+        self.assertEqual([e["status"] for e in self.proxy.log], [503, 503, 200])
+        self.assertIn("SlowDown", self.stderr)
+        self.assertIn("retrying in", self.stderr)
+        self.assertNotIn("Signature=", self.stderr)
+        self.assertNotIn("S3RVER", self.stderr)
+
+    def test_slowdown_beyond_attempts_fails(self):
+        src = random_file(os.path.join(self.tmp, "src"), 1000, 9)
+        self.proxy.add_fault("error", method="PUT", status=503, code="SlowDown", count=None)
+        res = self.tool("put", BUCKET, "slow2.ts", src, "--attempts", 2, expect_ok=False)
+        self.assertEqual(res["requests"], 2)
+        self.assertEqual(res["http_status"], 503)
+        self.assertEqual(res["s3_code"], "SlowDown")
+        self.assertEqual(res["code"], 0)  # FAILED
+
+    def test_wasabi_rate_limit_403_is_retried(self):
+        src = random_file(os.path.join(self.tmp, "src"), 1000, 10)
+        self.put_boto("rl.bin", src)
+        self.proxy.add_fault("error", method="HEAD", status=403,
+                             code="RequestRateLimitExceeded", count=1)
+        # HEAD has no body: the 403 cannot be told apart -> not retried
+        res = self.tool("head", BUCKET, "rl.bin", expect_ok=False)
+        self.assertEqual(res["requests"], 1)
+        self.proxy.clear_log()
+        self.proxy.add_fault("error", method="GET", status=403,
+                             code="RequestRateLimitExceeded", count=2)
+        out = os.path.join(self.tmp, "out")
+        res = self.tool("get", BUCKET, "rl.bin", out)
+        self.assertEqual(res["requests"], 3)
+        self.assertEqual(sha(out), sha(src))
+
+    def test_access_denied_not_retried(self):
+        out = os.path.join(self.tmp, "out")
+        self.proxy.add_fault("error", method="GET", status=403, code="AccessDenied", count=None)
+        res = self.tool("get", BUCKET, "whatever", out, expect_ok=False)
+        self.assertEqual(res["code"], 3)  # NOT_AUTHORIZED
+        self.assertEqual(res["s3_code"], "AccessDenied")
+        self.assertEqual(res["request_id"], "FAULTPROXY")
+        self.assertEqual(len(self.proxy.log), 1, "exactly one request")
+
+    def test_reader_resumes_across_resets(self):
+        size = 20 * MIB + 1234
+        src = random_file(os.path.join(self.tmp, "src"), size, 11)
+        self.put_boto("resets.bin", src)
+        self.proxy.add_fault("reset", method="GET", after_bytes=3 * MIB, count=None)
+        out = os.path.join(self.tmp, "out")
+        res = self.tool("read", BUCKET, "resets.bin", out, "--chunk", MIB)
+        self.assertEqual(sha(out), sha(src))
+        gets = self.proxy.requests(method="GET")
+        # every response is cut (RST) after 3 MiB were written: at least 7
+        # GETs, each resuming where the previous one really stopped, guarded
+        # by If-Match on the first response's ETag
+        self.assertGreaterEqual(len(gets), 7)
+        self.assertEqual(res["opens"], len(gets))
+        self.assertIsNone(gets[0]["range"])
+        starts = [int(e["range"][len("bytes="):-1]) for e in gets[1:]]
+        self.assertEqual(starts, sorted(starts))
+        self.assertTrue(all(e["if_match"] for e in gets[1:]))
+        self.assertEqual(len({e["if_match"] for e in gets[1:]}), 1)
+
+    def test_reader_detects_stall_and_resumes(self):
+        size = 6 * MIB
+        src = random_file(os.path.join(self.tmp, "src"), size, 12)
+        self.put_boto("stall.bin", src)
+        self.proxy.add_fault("stall", method="GET", after_bytes=2 * MIB, seconds=5, count=1)
+        out = os.path.join(self.tmp, "out")
+        res = self.tool("read", BUCKET, "stall.bin", out, "--timeout", 2)
+        self.assertEqual(sha(out), sha(src))
+        self.assertEqual(res["opens"], 2)
+        self.assertLess(res["seconds"], 4.5, "the stall was cut by the 2 s timeout")
+        self.assertIn("resuming", self.stderr)
+
+    def test_get_retries_5xx_before_body(self):
+        src = random_file(os.path.join(self.tmp, "src"), 2 * MIB, 13)
+        self.put_boto("five.bin", src)
+        self.proxy.add_fault("error", method="GET", status=500, code="InternalError", count=1)
+        self.proxy.add_fault("reset", method="GET", after_bytes=MIB, count=1)
+        out = os.path.join(self.tmp, "out")
+        res = self.tool("read", BUCKET, "five.bin", out)
+        self.assertEqual(sha(out), sha(src))
+        self.assertEqual([e["status"] for e in self.proxy.requests(method="GET")], [500, 200, 206])
+        self.assertEqual(res["opens"], 2)
+
+    def test_connection_refused(self):
+        port = rcxtest.free_port()
+        env = self.s3.env(endpoint=f"http://127.0.0.1:{port}")
+        p = subprocess.run([TOOL, "head", BUCKET, "k", "--attempts", "2"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        res = json.loads(p.stdout)
+        self.assertFalse(res["ok"])
+        self.assertEqual(res["code"], 4)  # CONNECT
+        self.assertEqual(res["requests"], 2)
+
+
+if __name__ == "__main__":
+    rcxtest.main()
