@@ -4,6 +4,8 @@ directly and through the fault-injecting proxy (tests/fixtures/faultproxy.py).
 Each test runs tests/rcx-s3-tool (one operation, JSON result on stdout) and
 checks its answer, the bytes in s3rver and the requests the proxy saw.
 """
+import datetime
+import email.utils
 import hashlib
 import json
 import os
@@ -279,6 +281,30 @@ class S3ClientTest(rcxtest.TestCase):
         self.assertEqual(sha(out), sha(src))
         self.assertEqual([e["status"] for e in self.proxy.requests(method="GET")], [500, 200, 206])
         self.assertEqual(res["opens"], 2)
+
+    def test_clock_skew_resigns_once(self):
+        src = random_file(os.path.join(self.tmp, "src"), 1000, 14)
+        # s3rver itself refuses requests more than 15 minutes off, so the
+        # "server" (the proxy's Date) is 10 minutes ahead of this machine
+        server_time = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=10)
+        date = email.utils.format_datetime(server_time, usegmt=True)
+        self.proxy.add_fault("error", method="PUT", status=403, code="RequestTimeTooSkewed",
+                             count=1, headers={"Date": date})
+        res = self.tool("put", BUCKET, "skew.ts", src)
+        self.assertEqual(res["requests"], 2)
+        first, second = self.proxy.log
+        self.assertEqual((first["status"], second["status"]), (403, 200))
+        signed = datetime.datetime.strptime(second["amz_date"], "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=datetime.timezone.utc)
+        self.assertLess(abs((signed - server_time).total_seconds()), 60,
+                        "the retry is signed with the server's clock")
+        # a second skew answer is final (re-signed once only)
+        self.proxy.clear_log()
+        self.proxy.add_fault("error", method="PUT", status=403, code="RequestTimeTooSkewed",
+                             count=None, headers={"Date": date})
+        res = self.tool("put", BUCKET, "skew.ts", src, expect_ok=False)
+        self.assertEqual(res["requests"], 2)
+        self.assertEqual(res["s3_code"], "RequestTimeTooSkewed")
 
     def test_connection_refused(self):
         port = rcxtest.free_port()
