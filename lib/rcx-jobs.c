@@ -53,7 +53,7 @@ rcx_jobs_new (RcxPostgrest * pg, const gchar * worker_id)
   RcxJobs *jobs = g_new0 (RcxJobs, 1);
 
   jobs->pg = rcx_postgrest_ref (pg);
-  jobs->worker_id = g_strdup (worker_id ? worker_id : "rugbycodex");
+  jobs->worker_id = g_strdup (worker_id);
   jobs->persistence = DEFAULT_PERSISTENCE;
   return jobs;
 }
@@ -204,7 +204,7 @@ transition (RcxJobs * jobs, const gchar * table, const gchar * column,
     rcx_postgrest_query_eq (q, column, from[0]);
   else if (from)
     rcx_postgrest_query_in (q, column, from);
-  if (ours)
+  if (ours && jobs->worker_id)
     rcx_postgrest_query_eq (q, "worker_id", jobs->worker_id);
   rcx_postgrest_query_select (q, "id");
   rows = rcx_postgrest_update (jobs->pg, q, patch, TRUE, cancellable, error);
@@ -277,6 +277,7 @@ rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id, RcxJobClaim * claim,
   guint tries;
 
   g_return_val_if_fail (claim != NULL, FALSE);
+  g_return_val_if_fail (jobs->worker_id != NULL, FALSE);
 
   for (tries = 0; tries < 3; tries++) {
     g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new ("jobs");

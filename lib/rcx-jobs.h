@@ -54,7 +54,10 @@ void rcx_job_free (RcxJob * job);
 
 typedef struct _RcxJobs RcxJobs;
 
-/* @worker_id: who claims (host / task id); shown in jobs.worker_id. */
+/* @worker_id: who claims (host / task id); shown in jobs.worker_id, and
+ * progress / succeed / fail / release only touch rows it claimed. NULL
+ * (progress writers that did not claim): no claims, and no check of who
+ * claimed. */
 RcxJobs *rcx_jobs_new (RcxPostgrest * pg, const gchar * worker_id);
 void rcx_jobs_free (RcxJobs * jobs);
 /* How long succeed / fail / release keep retrying transient failures

@@ -9,5 +9,6 @@ void rugbycodex_element_init (GstPlugin * plugin);
 
 GST_ELEMENT_REGISTER_DECLARE (wasabisrc);
 GST_ELEMENT_REGISTER_DECLARE (wasabisink);
+GST_ELEMENT_REGISTER_DECLARE (wasabihlssink);
 
 G_END_DECLS

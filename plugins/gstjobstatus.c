@@ -1,0 +1,837 @@
+/* GStreamer jobstatus element
+ * Copyright (C) 2026 Rugbycodex
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-jobstatus
+ * @title: jobstatus
+ *
+ * A pass-through element (any caps, buffers untouched) that reports how
+ * far the stream has come. At most every #GstJobStatus:update-freq seconds
+ * of the pipeline clock's running time, and once more at EOS, it posts an
+ * element message named `progress` on the bus with these fields:
+ *
+ * - `percent` (G_TYPE_DOUBLE): position / duration x 100, 0-100; 100 in the
+ *   message posted at EOS; -1 while the duration is unknown.
+ * - `position` (G_TYPE_UINT64): stream time reached, in nanoseconds (the end
+ *   of the last buffer seen).
+ * - `duration` (G_TYPE_UINT64): the stream's duration in nanoseconds (from
+ *   #GstJobStatus:duration, else an upstream duration query);
+ *   GST_CLOCK_TIME_NONE (G_MAXUINT64) when unknown.
+ * - `frames` (G_TYPE_UINT64): buffers seen so far.
+ * - `speed` (G_TYPE_DOUBLE): stream time advanced / running time elapsed
+ *   since the first buffer (x realtime: 1.0 for a live or synchronised
+ *   pipeline, 6.0 for a transcode six times faster than realtime); 0 until
+ *   some running time has elapsed.
+ * - `eta` (G_TYPE_UINT64): running time left at the current speed, in
+ *   nanoseconds; G_MAXUINT64 when unknown (no duration or no speed yet);
+ *   0 at EOS.
+ * - `job-id` (G_TYPE_STRING): #GstJobStatus:job-id, only when set.
+ * - `eos` (G_TYPE_BOOLEAN): TRUE in the final message posted at EOS.
+ *
+ * Running time is the pipeline clock's time minus the element's base time,
+ * so a #GstTestClock drives the throttling in tests. Without a clock the
+ * monotonic system time is used.
+ *
+ * When #GstJobStatus:job-id, #GstJobStatus:supabase-url and
+ * #GstJobStatus:supabase-key are all set (the URL and the key may also come
+ * from the environment variables `SUPABASE_URL` and
+ * `SUPABASE_SERVICE_KEY`), the progress is also written to the job's row
+ * (`jobs.progress`, only while the job is `running`, through PostgREST) at
+ * most every #GstJobStatus:db-interval seconds and once at EOS. The
+ * writes happen on a thread of the element's own: the streaming thread
+ * never waits for the database, and a slow or unreachable database never
+ * fails the pipeline. Failed writes are logged and retried later with the
+ * newest value only; when the element stops, it keeps trying the last value
+ * for at most #GstJobStatus:db-flush-timeout seconds. The key is never
+ * logged.
+ *
+ * Without any configuration jobstatus only posts messages.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m filesrc location=match.mp4 ! decodebin ! jobstatus ! fakesink
+ * ]| Prints the progress messages (`gst-launch-1.0 -m`).
+ * |[
+ * SUPABASE_URL=https://xyz.supabase.co SUPABASE_SERVICE_KEY=... \
+ * gst-launch-1.0 filesrc location=match.mp4 ! decodebin ! \
+ *     jobstatus job-id=0b6c... ! x264enc ! fakesink
+ * ]| Also writes the job's progress to Supabase every 5 seconds.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstjobstatus.h"
+#include "gstrugbycodexelements.h"
+
+#include <rcx-ids.h>
+#include <rcx-jobs.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_job_status_debug);
+#define GST_CAT_DEFAULT gst_job_status_debug
+
+#define DEFAULT_UPDATE_FREQ 1.0
+#define DEFAULT_DURATION GST_CLOCK_TIME_NONE
+#define DEFAULT_JOB_ID NULL
+#define DEFAULT_SUPABASE_URL NULL
+#define DEFAULT_WORKER_ID NULL
+#define DEFAULT_DB_INTERVAL 5.0
+#define DEFAULT_DB_FLUSH_TIMEOUT 10.0
+#define DB_HTTP_TIMEOUT 10
+
+enum
+{
+  PROP_0,
+  PROP_UPDATE_FREQ,
+  PROP_DURATION,
+  PROP_JOB_ID,
+  PROP_SUPABASE_URL,
+  PROP_SUPABASE_KEY,
+  PROP_WORKER_ID,
+  PROP_DB_INTERVAL,
+  PROP_DB_FLUSH_TIMEOUT,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+/* The database writer: its own thread, its own client; it only ever sees
+ * the newest value. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GThread *thread;
+  GCancellable *cancellable;
+  RcxJobs *jobs;
+  gchar *job_id;
+  gint64 interval_us;
+  gint64 next_write_us;         /* monotonic: no write before this */
+  gboolean pending;
+  gdouble percent;
+  gboolean quit;
+  gboolean done;
+  gboolean gave_up;             /* the row is not ours / not running */
+  guint64 writes;               /* successful writes */
+  guint64 failures;
+} DbWriter;
+
+struct _GstJobStatus
+{
+  GstBaseTransform parent;
+
+  /* properties (object lock) */
+  gdouble update_freq;
+  GstClockTime duration_prop;
+  gchar *job_id;
+  gchar *supabase_url;
+  gchar *supabase_key;
+  gchar *worker_id;
+  gdouble db_interval;
+  gdouble db_flush_timeout;
+
+  /* streaming state (object lock) */
+  GstClockTime start_rt;        /* running time of the first buffer */
+  GstClockTime start_pos;       /* stream time of the first buffer */
+  GstClockTime last_post_rt;
+  GstClockTime position;
+  GstClockTime duration;
+  guint64 frames;
+  gboolean eos;
+
+  DbWriter *db;                 /* NULL: no database configured */
+};
+
+#define gst_job_status_parent_class parent_class
+G_DEFINE_TYPE (GstJobStatus, gst_job_status, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (jobstatus, "jobstatus", GST_RANK_NONE,
+    GST_TYPE_JOB_STATUS, rugbycodex_element_init (plugin));
+
+/* ---- the database writer ------------------------------------------------ */
+
+static gpointer
+db_writer_thread (gpointer data)
+{
+  DbWriter *db = data;
+
+  g_mutex_lock (&db->lock);
+  for (;;) {
+    g_autoptr (GError) error = NULL;
+    gdouble percent;
+    gboolean ok;
+    gint64 now = g_get_monotonic_time ();
+
+    if (!db->pending || db->gave_up) {
+      if (db->quit)
+        break;
+      g_cond_wait (&db->cond, &db->lock);
+      continue;
+    }
+    if (!db->quit && now < db->next_write_us) {
+      g_cond_wait_until (&db->cond, &db->lock, db->next_write_us);
+      continue;
+    }
+
+    percent = db->percent;
+    db->pending = FALSE;
+    g_mutex_unlock (&db->lock);
+
+    ok = rcx_jobs_progress (db->jobs, db->job_id, percent, db->cancellable,
+        &error);
+
+    g_mutex_lock (&db->lock);
+    db->next_write_us = g_get_monotonic_time () + db->interval_us;
+    if (ok) {
+      db->writes++;
+      GST_LOG ("job %s: progress %.1f stored", db->job_id, percent);
+      continue;
+    }
+    db->failures++;
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      break;
+    if (g_error_matches (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_WRONG_STATE)
+        || g_error_matches (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND)
+        || g_error_matches (error, RCX_POSTGREST_ERROR,
+            RCX_POSTGREST_ERROR_AUTH)) {
+      GST_WARNING ("job %s: not writing progress any more: %s", db->job_id,
+          error->message);
+      db->gave_up = TRUE;
+      continue;
+    }
+    GST_WARNING ("job %s: progress %.1f not stored (%s), will retry",
+        db->job_id, percent, error->message);
+    if (!db->pending) {
+      /* keep it unless a newer value came meanwhile */
+      db->pending = TRUE;
+      db->percent = percent;
+    }
+    if (db->quit) {
+      /* flushing: try again soon, until stop() gives up on us */
+      db->next_write_us =
+          g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND;
+      g_cond_wait_until (&db->cond, &db->lock, db->next_write_us);
+    }
+  }
+  db->done = TRUE;
+  g_cond_broadcast (&db->cond);
+  g_mutex_unlock (&db->lock);
+  return NULL;
+}
+
+static DbWriter *
+db_writer_new (const gchar * url, const gchar * key, const gchar * job_id,
+    const gchar * worker_id, gdouble interval, GError ** error)
+{
+  RcxHttpClientOptions options = { 0, };
+  g_autoptr (RcxHttpClient) http = NULL;
+  g_autoptr (RcxPostgrest) pg = NULL;
+  DbWriter *db;
+
+  options.timeout = DB_HTTP_TIMEOUT;
+  http = rcx_http_client_new (&options);
+  pg = rcx_postgrest_new (url, key, http, error);
+  if (pg == NULL)
+    return NULL;
+
+  db = g_new0 (DbWriter, 1);
+  g_mutex_init (&db->lock);
+  g_cond_init (&db->cond);
+  db->cancellable = g_cancellable_new ();
+  db->jobs = rcx_jobs_new (pg, worker_id);
+  db->job_id = g_strdup (job_id);
+  db->interval_us = (gint64) (interval * G_USEC_PER_SEC);
+  db->thread = g_thread_new ("jobstatus-db", db_writer_thread, db);
+  return db;
+}
+
+/* Queues @percent; the thread writes it when the interval allows
+ * (@now: write at once, e.g. the final value). Never blocks. */
+static void
+db_writer_push (DbWriter * db, gdouble percent, gboolean now)
+{
+  g_mutex_lock (&db->lock);
+  db->percent = percent;
+  db->pending = TRUE;
+  if (now)
+    db->next_write_us = 0;
+  g_cond_signal (&db->cond);
+  g_mutex_unlock (&db->lock);
+}
+
+/* Lets the thread store the last value for at most @timeout_s seconds,
+ * then cancels it and frees everything. */
+static void
+db_writer_free (DbWriter * db, gdouble timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) (timeout_s * G_USEC_PER_SEC);
+
+  g_mutex_lock (&db->lock);
+  db->quit = TRUE;
+  g_cond_broadcast (&db->cond);
+  while (!db->done)
+    if (!g_cond_wait_until (&db->cond, &db->lock, deadline))
+      break;
+  if (!db->done) {
+    GST_WARNING ("job %s: the database did not take the last progress "
+        "within %.1f s, giving up", db->job_id, timeout_s);
+    g_cancellable_cancel (db->cancellable);
+  }
+  g_mutex_unlock (&db->lock);
+
+  g_thread_join (db->thread);
+  GST_DEBUG ("job %s: %" G_GUINT64_FORMAT " progress writes, %"
+      G_GUINT64_FORMAT " failed", db->job_id, db->writes, db->failures);
+  rcx_jobs_free (db->jobs);
+  g_object_unref (db->cancellable);
+  g_free (db->job_id);
+  g_mutex_clear (&db->lock);
+  g_cond_clear (&db->cond);
+  g_free (db);
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+/* The running time now: the element's clock minus its base time, or
+ * GST_CLOCK_TIME_NONE before PLAYING (prerolling: no clock, no base time
+ * yet). A PLAYING pipeline without a clock uses the monotonic time. */
+static GstClockTime
+get_running_time (GstJobStatus * self)
+{
+  GstClock *clock;
+  GstClockTime now, base;
+  GstState state;
+
+  GST_OBJECT_LOCK (self);
+  state = GST_STATE (self);
+  clock = GST_ELEMENT_CLOCK (self) ? gst_object_ref (GST_ELEMENT_CLOCK (self))
+      : NULL;
+  base = GST_ELEMENT_CAST (self)->base_time;
+  GST_OBJECT_UNLOCK (self);
+
+  if (state != GST_STATE_PLAYING) {
+    if (clock)
+      gst_object_unref (clock);
+    return GST_CLOCK_TIME_NONE;
+  }
+  if (clock == NULL)
+    return g_get_monotonic_time () * GST_USECOND;
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  return now > base ? now - base : 0;
+}
+
+/* Builds the `progress` message; called with the object lock. */
+static GstMessage *
+build_message (GstJobStatus * self, GstClockTime now_rt, gdouble * percent_out)
+{
+  GstStructure *s;
+  GstClockTime position = self->position;
+  GstClockTime duration = self->duration;
+  GstClockTime eta = GST_CLOCK_TIME_NONE;
+  gdouble percent = -1.0, speed = 0.0;
+
+  if (self->eos) {
+    percent = 100.0;
+    if (GST_CLOCK_TIME_IS_VALID (duration))
+      position = MAX (position, duration);
+  } else if (GST_CLOCK_TIME_IS_VALID (duration) && duration > 0
+      && GST_CLOCK_TIME_IS_VALID (position)) {
+    percent = CLAMP (100.0 * (gdouble) position / (gdouble) duration, 0.0,
+        100.0);
+  }
+
+  if (GST_CLOCK_TIME_IS_VALID (self->start_rt)
+      && GST_CLOCK_TIME_IS_VALID (now_rt) && now_rt > self->start_rt
+      && GST_CLOCK_TIME_IS_VALID (position) && position >= self->start_pos)
+    speed = (gdouble) (position - self->start_pos) /
+        (gdouble) (now_rt - self->start_rt);
+
+  if (self->eos)
+    eta = 0;
+  else if (speed > 0 && GST_CLOCK_TIME_IS_VALID (duration)
+      && GST_CLOCK_TIME_IS_VALID (position))
+    eta = duration > position ?
+        (GstClockTime) ((gdouble) (duration - position) / speed) : 0;
+
+  s = gst_structure_new ("progress",
+      "percent", G_TYPE_DOUBLE, percent,
+      "position", G_TYPE_UINT64, (guint64) position,
+      "duration", G_TYPE_UINT64, (guint64) duration,
+      "frames", G_TYPE_UINT64, self->frames,
+      "speed", G_TYPE_DOUBLE, speed,
+      "eta", G_TYPE_UINT64, (guint64) eta,
+      "eos", G_TYPE_BOOLEAN, self->eos, NULL);
+  if (self->job_id)
+    gst_structure_set (s, "job-id", G_TYPE_STRING, self->job_id, NULL);
+
+  *percent_out = percent;
+  self->last_post_rt = now_rt;
+  return gst_message_new_element (GST_OBJECT (self), s);
+}
+
+/* Asks upstream for the duration until it is known (streaming thread,
+ * no lock held). */
+static void
+update_duration (GstJobStatus * self)
+{
+  GstClockTime prop;
+  gint64 dur = -1;
+  gboolean known;
+
+  GST_OBJECT_LOCK (self);
+  prop = self->duration_prop;
+  known = GST_CLOCK_TIME_IS_VALID (self->duration);
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_CLOCK_TIME_IS_VALID (prop)) {
+    if (!known) {
+      GST_OBJECT_LOCK (self);
+      self->duration = prop;
+      GST_OBJECT_UNLOCK (self);
+    }
+    return;
+  }
+  if (known)
+    return;
+  if (gst_pad_peer_query_duration (GST_BASE_TRANSFORM_SINK_PAD (self),
+          GST_FORMAT_TIME, &dur) && dur > 0) {
+    GST_DEBUG_OBJECT (self, "upstream duration %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (dur));
+    GST_OBJECT_LOCK (self);
+    self->duration = dur;
+    GST_OBJECT_UNLOCK (self);
+  }
+}
+
+/* Posts the message and feeds the writer, outside the lock. */
+static void
+post_progress (GstJobStatus * self, GstMessage * msg, gdouble percent,
+    gboolean final)
+{
+  GST_LOG_OBJECT (self, "posting %" GST_PTR_FORMAT,
+      gst_message_get_structure (msg));
+  gst_element_post_message (GST_ELEMENT (self), msg);
+  if (self->db && percent >= 0)
+    db_writer_push (self->db, percent, final);
+}
+
+static GstFlowReturn
+gst_job_status_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstJobStatus *self = GST_JOB_STATUS (trans);
+  GstClockTime ts = GST_BUFFER_PTS (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (ts))
+    ts = GST_BUFFER_DTS (buf);
+  GstClockTime now_rt, pos = GST_CLOCK_TIME_NONE;
+  GstMessage *msg = NULL;
+  gdouble percent = -1.0;
+  gboolean first;
+
+  if (GST_CLOCK_TIME_IS_VALID (ts)) {
+    if (GST_BUFFER_DURATION_IS_VALID (buf))
+      ts += GST_BUFFER_DURATION (buf);
+    if (trans->segment.format == GST_FORMAT_TIME)
+      pos = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, ts);
+    else
+      pos = ts;
+  }
+
+  GST_OBJECT_LOCK (self);
+  first = !GST_CLOCK_TIME_IS_VALID (self->start_rt);
+  GST_OBJECT_UNLOCK (self);
+  if (first)
+    update_duration (self);
+
+  now_rt = get_running_time (self);
+
+  GST_LOG_OBJECT (self, "buffer %" GST_TIME_FORMAT " at running time %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (pos), GST_TIME_ARGS (now_rt));
+
+  GST_OBJECT_LOCK (self);
+  self->frames++;
+  if (GST_CLOCK_TIME_IS_VALID (pos)
+      && (!GST_CLOCK_TIME_IS_VALID (self->position) || pos > self->position))
+    self->position = pos;
+  if (!GST_CLOCK_TIME_IS_VALID (now_rt)) {
+    /* prerolling: counted, but no running time to measure against */
+  } else if (!GST_CLOCK_TIME_IS_VALID (self->start_rt)) {
+    self->start_rt = now_rt;
+    self->start_pos = GST_CLOCK_TIME_IS_VALID (pos) ? pos : 0;
+    self->last_post_rt = now_rt;
+    /* the first buffer's start, not its end, is where we began */
+    if (GST_CLOCK_TIME_IS_VALID (pos) && GST_BUFFER_DURATION_IS_VALID (buf)
+        && pos >= GST_BUFFER_DURATION (buf))
+      self->start_pos = pos - GST_BUFFER_DURATION (buf);
+  } else if (now_rt < self->last_post_rt) {
+    /* a new base time (PAUSED -> PLAYING): count from here */
+    self->last_post_rt = now_rt;
+  } else if (now_rt - self->last_post_rt >=
+      (GstClockTime) (self->update_freq * GST_SECOND)) {
+    msg = build_message (self, now_rt, &percent);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (msg) {
+    if (!GST_CLOCK_TIME_IS_VALID (self->duration))
+      update_duration (self);
+    post_progress (self, msg, percent, FALSE);
+  }
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_job_status_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstJobStatus *self = GST_JOB_STATUS (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_EOS:{
+      GstMessage *msg;
+      gdouble percent;
+      GstClockTime now_rt;
+
+      update_duration (self);
+      now_rt = get_running_time (self);
+      GST_OBJECT_LOCK (self);
+      self->eos = TRUE;
+      msg = build_message (self, now_rt, &percent);
+      GST_OBJECT_UNLOCK (self);
+      post_progress (self, msg, percent, TRUE);
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP:
+      /* a seek: measure the speed from the new position */
+      GST_OBJECT_LOCK (self);
+      self->start_rt = GST_CLOCK_TIME_NONE;
+      self->position = GST_CLOCK_TIME_NONE;
+      self->eos = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_job_status_start (GstBaseTransform * trans)
+{
+  GstJobStatus *self = GST_JOB_STATUS (trans);
+  g_autofree gchar *url = NULL, *key = NULL, *job_id = NULL, *worker = NULL;
+  g_autoptr (GError) error = NULL;
+  gdouble interval;
+
+  GST_OBJECT_LOCK (self);
+  self->start_rt = GST_CLOCK_TIME_NONE;
+  self->start_pos = 0;
+  self->last_post_rt = GST_CLOCK_TIME_NONE;
+  self->position = GST_CLOCK_TIME_NONE;
+  self->duration = GST_CLOCK_TIME_NONE;
+  self->frames = 0;
+  self->eos = FALSE;
+  job_id = g_strdup (self->job_id);
+  url = g_strdup (self->supabase_url);
+  key = g_strdup (self->supabase_key);
+  worker = g_strdup (self->worker_id);
+  interval = self->db_interval;
+  GST_OBJECT_UNLOCK (self);
+
+  if (job_id == NULL)
+    return TRUE;
+  if (url == NULL)
+    url = g_strdup (g_getenv ("SUPABASE_URL"));
+  if (key == NULL)
+    key = g_strdup (g_getenv ("SUPABASE_SERVICE_KEY"));
+  if (url == NULL || *url == '\0' || key == NULL || *key == '\0') {
+    GST_INFO_OBJECT (self, "job %s: no Supabase URL or key, progress goes to "
+        "the bus only", job_id);
+    return TRUE;
+  }
+  if (!rcx_id_is_valid (job_id)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, (NULL),
+        ("invalid job-id (allowed: 1-128 of A-Z a-z 0-9 _ -)"));
+    return FALSE;
+  }
+
+  self->db = db_writer_new (url, key, job_id, worker, interval, &error);
+  if (key)
+    memset (key, 0, strlen (key));
+  if (self->db == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, (NULL),
+        ("supabase-url: %s", error->message));
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "job %s: writing progress to Supabase every %.1f s",
+      job_id, interval);
+  return TRUE;
+}
+
+static gboolean
+gst_job_status_stop (GstBaseTransform * trans)
+{
+  GstJobStatus *self = GST_JOB_STATUS (trans);
+  gdouble timeout;
+
+  GST_OBJECT_LOCK (self);
+  timeout = self->db_flush_timeout;
+  GST_OBJECT_UNLOCK (self);
+  if (self->db) {
+    db_writer_free (self->db, timeout);
+    self->db = NULL;
+  }
+  return TRUE;
+}
+
+/* ---- properties ---------------------------------------------------------- */
+
+static void
+gst_job_status_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstJobStatus *self = GST_JOB_STATUS (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_UPDATE_FREQ:
+      self->update_freq = g_value_get_double (value);
+      break;
+    case PROP_DURATION:
+      self->duration_prop = g_value_get_uint64 (value);
+      break;
+    case PROP_JOB_ID:
+      g_free (self->job_id);
+      self->job_id = g_value_dup_string (value);
+      break;
+    case PROP_SUPABASE_URL:
+      g_free (self->supabase_url);
+      self->supabase_url = g_value_dup_string (value);
+      break;
+    case PROP_SUPABASE_KEY:
+      if (self->supabase_key) {
+        memset (self->supabase_key, 0, strlen (self->supabase_key));
+        g_free (self->supabase_key);
+      }
+      self->supabase_key = g_value_dup_string (value);
+      break;
+    case PROP_WORKER_ID:
+      g_free (self->worker_id);
+      self->worker_id = g_value_dup_string (value);
+      break;
+    case PROP_DB_INTERVAL:
+      self->db_interval = g_value_get_double (value);
+      break;
+    case PROP_DB_FLUSH_TIMEOUT:
+      self->db_flush_timeout = g_value_get_double (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_job_status_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstJobStatus *self = GST_JOB_STATUS (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_UPDATE_FREQ:
+      g_value_set_double (value, self->update_freq);
+      break;
+    case PROP_DURATION:
+      g_value_set_uint64 (value, self->duration_prop);
+      break;
+    case PROP_JOB_ID:
+      g_value_set_string (value, self->job_id);
+      break;
+    case PROP_SUPABASE_URL:
+      g_value_set_string (value, self->supabase_url);
+      break;
+    case PROP_WORKER_ID:
+      g_value_set_string (value, self->worker_id);
+      break;
+    case PROP_DB_INTERVAL:
+      g_value_set_double (value, self->db_interval);
+      break;
+    case PROP_DB_FLUSH_TIMEOUT:
+      g_value_set_double (value, self->db_flush_timeout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_job_status_finalize (GObject * object)
+{
+  GstJobStatus *self = GST_JOB_STATUS (object);
+
+  g_free (self->job_id);
+  g_free (self->supabase_url);
+  if (self->supabase_key) {
+    memset (self->supabase_key, 0, strlen (self->supabase_key));
+    g_free (self->supabase_key);
+  }
+  g_free (self->worker_id);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_job_status_init (GstJobStatus * self)
+{
+  self->update_freq = DEFAULT_UPDATE_FREQ;
+  self->duration_prop = DEFAULT_DURATION;
+  self->job_id = DEFAULT_JOB_ID;
+  self->supabase_url = DEFAULT_SUPABASE_URL;
+  self->worker_id = DEFAULT_WORKER_ID;
+  self->db_interval = DEFAULT_DB_INTERVAL;
+  self->db_flush_timeout = DEFAULT_DB_FLUSH_TIMEOUT;
+  self->start_rt = GST_CLOCK_TIME_NONE;
+  self->position = GST_CLOCK_TIME_NONE;
+  self->duration = GST_CLOCK_TIME_NONE;
+
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_gap_aware (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+static void
+gst_job_status_class_init (GstJobStatusClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+
+  gobject_class->set_property = gst_job_status_set_property;
+  gobject_class->get_property = gst_job_status_get_property;
+  gobject_class->finalize = gst_job_status_finalize;
+
+  /**
+   * GstJobStatus:update-freq:
+   *
+   * Seconds of running time between two `progress` messages (0: one per
+   * buffer).
+   */
+  g_object_class_install_property (gobject_class, PROP_UPDATE_FREQ,
+      g_param_spec_double ("update-freq", "Update frequency",
+          "Seconds of running time between two progress messages "
+          "(0: every buffer)", 0.0, G_MAXDOUBLE, DEFAULT_UPDATE_FREQ,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstJobStatus:duration:
+   *
+   * The stream's duration in nanoseconds when upstream cannot tell
+   * (GST_CLOCK_TIME_NONE: ask upstream).
+   */
+  g_object_class_install_property (gobject_class, PROP_DURATION,
+      g_param_spec_uint64 ("duration", "Duration",
+          "Stream duration in nanoseconds (-1: query upstream)", 0,
+          G_MAXUINT64, DEFAULT_DURATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstJobStatus:job-id:
+   *
+   * The job this stream belongs to: copied into every message, and the
+   * row whose progress is written when Supabase is configured.
+   */
+  g_object_class_install_property (gobject_class, PROP_JOB_ID,
+      g_param_spec_string ("job-id", "Job id",
+          "The job (jobs.id) this stream belongs to", DEFAULT_JOB_ID,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstJobStatus:supabase-url:
+   *
+   * The Supabase project URL (`https://xyz.supabase.co`); NULL: the
+   * environment variable `SUPABASE_URL`.
+   */
+  g_object_class_install_property (gobject_class, PROP_SUPABASE_URL,
+      g_param_spec_string ("supabase-url", "Supabase URL",
+          "Supabase project URL (NULL: $SUPABASE_URL)", DEFAULT_SUPABASE_URL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstJobStatus:supabase-key:
+   *
+   * The service role key (write-only, never logged); NULL: the
+   * environment variable `SUPABASE_SERVICE_KEY`.
+   */
+  g_object_class_install_property (gobject_class, PROP_SUPABASE_KEY,
+      g_param_spec_string ("supabase-key", "Supabase key",
+          "Supabase service role key (write-only; NULL: "
+          "$SUPABASE_SERVICE_KEY)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstJobStatus:worker-id:
+   *
+   * When set, progress is written only while jobs.worker_id is this
+   * worker (the one that claimed the job).
+   */
+  g_object_class_install_property (gobject_class, PROP_WORKER_ID,
+      g_param_spec_string ("worker-id", "Worker id",
+          "Write progress only while the job is claimed by this worker "
+          "(NULL: whoever runs it)", DEFAULT_WORKER_ID,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstJobStatus:db-interval:
+   *
+   * Minimum seconds between two progress writes to the database.
+   */
+  g_object_class_install_property (gobject_class, PROP_DB_INTERVAL,
+      g_param_spec_double ("db-interval", "Database interval",
+          "Minimum seconds between two progress writes to the database",
+          0.0, 3600.0, DEFAULT_DB_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstJobStatus:db-flush-timeout:
+   *
+   * When the element stops, how long it keeps trying to store the last
+   * progress value before giving up.
+   */
+  g_object_class_install_property (gobject_class, PROP_DB_FLUSH_TIMEOUT,
+      g_param_spec_double ("db-flush-timeout", "Database flush timeout",
+          "Seconds to keep trying the last progress write when stopping",
+          0.0, 3600.0, DEFAULT_DB_FLUSH_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Job status",
+      "Util", "Posts progress messages (percent, speed, ETA) and writes a "
+      "job's progress to Supabase", "Rugbycodex <dev@rugbycodex.invalid>");
+
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_job_status_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_job_status_sink_event);
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_job_status_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_job_status_stop);
+  trans_class->passthrough_on_same_caps = TRUE;
+
+  GST_DEBUG_CATEGORY_INIT (gst_job_status_debug, "jobstatus", 0,
+      "job progress messages and Supabase progress");
+}
