@@ -58,7 +58,8 @@ rcx_http_request_new (const gchar * method, const gchar * uri)
   g_return_val_if_fail (uri != NULL, NULL);
 
   guri = g_uri_parse (uri, SOUP_HTTP_URI_FLAGS, NULL);
-  g_return_val_if_fail (guri != NULL, NULL);
+  if (guri == NULL)
+    return NULL;
 
   request = g_new0 (RcxHttpRequest, 1);
   g_atomic_ref_count_init (&request->ref);
@@ -175,6 +176,19 @@ rcx_http_request_set_classify_func (RcxHttpRequest * request,
 }
 
 /* ---- responses -------------------------------------------------------- */
+
+RcxHttpResponse *
+rcx_http_response_new (guint status, SoupMessageHeaders * headers,
+    GBytes * body)
+{
+  RcxHttpResponseReal *real = g_new0 (RcxHttpResponseReal, 1);
+
+  real->pub.status = status;
+  real->pub.headers = headers ? soup_message_headers_ref (headers) :
+      soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  real->pub.body = body ? g_bytes_ref (body) : NULL;
+  return &real->pub;
+}
 
 void
 rcx_http_response_free (RcxHttpResponse * response)

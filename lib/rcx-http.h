@@ -31,7 +31,8 @@ G_BEGIN_DECLS
 
 typedef struct _RcxHttpRequest RcxHttpRequest;
 
-/* @uri: absolute, percent-encoded exactly as it is to be sent. */
+/* @uri: absolute, percent-encoded exactly as it is to be sent. NULL when it
+ * is not a valid URI. */
 RcxHttpRequest *rcx_http_request_new (const gchar * method, const gchar * uri);
 RcxHttpRequest *rcx_http_request_ref (RcxHttpRequest * request);
 void rcx_http_request_unref (RcxHttpRequest * request);
@@ -74,6 +75,9 @@ typedef struct {
   guint attempts;               /* attempts made */
 } RcxHttpResponse;
 
+/* A response built by hand (tests, fakes); @headers and @body may be NULL. */
+RcxHttpResponse *rcx_http_response_new (guint status,
+    SoupMessageHeaders * headers, GBytes * body);
 void rcx_http_response_free (RcxHttpResponse * response);
 
 /* Fills @response's error_code / error_message / request_id (when unset)
