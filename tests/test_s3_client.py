@@ -271,6 +271,21 @@ class S3ClientTest(rcxtest.TestCase):
         self.assertLess(res["seconds"], 4.5, "the stall was cut by the 2 s timeout")
         self.assertIn("resuming", self.stderr)
 
+    def test_reader_refuses_a_replaced_object(self):
+        src = random_file(os.path.join(self.tmp, "src"), 4 * MIB, 15)
+        self.put_boto("replaced.bin", src)
+        # cut the first answer, then the resume finds another object (s3rver
+        # ignores If-Match, so the proxy answers what S3 would)
+        self.proxy.add_fault("reset", method="GET", after_bytes=MIB, count=1)
+        self.proxy.add_fault("error", method="GET", status=412, code="PreconditionFailed", count=1)
+        out = os.path.join(self.tmp, "out")
+        res = self.tool("read", BUCKET, "replaced.bin", out, expect_ok=False)
+        self.assertEqual(res["code"], 5)  # PRECONDITION
+        self.assertEqual(res["http_status"], 412)
+        gets = self.proxy.requests(method="GET")
+        self.assertEqual(len(gets), 2, "a 412 is final")
+        self.assertTrue(gets[1]["if_match"])
+
     def test_get_retries_5xx_before_body(self):
         src = random_file(os.path.join(self.tmp, "src"), 2 * MIB, 13)
         self.put_boto("five.bin", src)
