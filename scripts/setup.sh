@@ -11,7 +11,7 @@ DEBS="meson ninja-build pkg-config gcc
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg nodejs npm python3 python3-boto3 python3-botocore python3-psycopg2 awscli
-  postgresql chromium iproute2 ca-certificates"
+  postgresql chromium iproute2 ca-certificates time"
 
 missing=""
 for p in $DEBS; do

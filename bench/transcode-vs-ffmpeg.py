@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Our runner against ffmpeg on the same 3-rung ladder, side by side.
+
+    bench/transcode-vs-ffmpeg.py [--build build] [--seconds 60] [--keep DIR]
+
+Input: a 60 s 1080p30 clip with stereo audio (testsrc2 + sine, made once and
+cached in BUILD/bench/). Both make 1080p/720p/480p at 6000/3000/1200 kbit/s,
+x264 preset veryfast, 2 s GOP, 6 s segments, AAC 128k: ffmpeg decodes once
+and splits three ways (-filter_complex split=3, -f hls -var_stream_map).
+Each is run under /usr/bin/time -v (Debian package `time`); the table gives
+wall time, CPU time, peak RSS and our/ffmpeg ratio (target: ours <= 0.7x),
+and what tests/hlscheck.py finds in each output.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import hlscheck  # noqa: E402
+
+FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+
+
+def make_input(build, secs):
+    d = os.path.join(build, "bench")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, f"match-1080p30-{secs}s.mp4")
+    if not os.path.exists(path):
+        tmp = path + ".tmp.mp4"
+        subprocess.run(FF + ["-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={secs}",
+                             "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={secs}",
+                             "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23",
+                             "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
+                             tmp], check=True)
+        os.rename(tmp, path)
+    return path
+
+
+def ffmpeg_ladder(src, out):
+    rungs = [(1920, 1080, 6000), (1280, 720, 3000), (854, 480, 1200)]
+    fc = "[0:v]split=3[s0][s1][s2];" + ";".join(f"[s{i}]scale={w}:{h}[v{i}]" for i, (w, h, _) in enumerate(rungs))
+    args = FF + ["-i", src, "-filter_complex", fc]
+    for i in range(3):
+        args += ["-map", f"[v{i}]", "-map", "0:a"]
+    args += ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+             "-g", "60", "-keyint_min", "60", "-sc_threshold", "0"]
+    for i, (_, _, kb) in enumerate(rungs):
+        args += [f"-b:v:{i}", f"{kb}k", f"-maxrate:v:{i}", f"{2 * kb}k", f"-bufsize:v:{i}", f"{2 * kb}k"]
+    args += ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000",
+             "-f", "hls", "-hls_time", "6", "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts",
+             "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0,a:0 v:1,a:1 v:2,a:2",
+             "-hls_segment_filename", os.path.join(out, "v%v", "seg%05d.ts"), os.path.join(out, "v%v", "index.m3u8")]
+    return args
+
+
+def timed(cmd, env=None):
+    r = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
+    err = r.stderr
+
+    def field(name):
+        m = re.search(rf"{re.escape(name)}: (.+)", err)
+        return m.group(1).strip() if m else None
+    wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
+    parts = [float(x) for x in wall.split(":")] if wall else [0]
+    secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    cpu = float(field("User time (seconds)") or 0) + float(field("System time (seconds)") or 0)
+    rss = int(field("Maximum resident set size (kbytes)") or 0)
+    return {"rc": r.returncode, "wall": secs, "cpu": cpu, "rss_mb": rss / 1024, "stderr": err, "stdout": r.stdout}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.environ.get("RCX_BUILD_DIR", os.path.join(ROOT, "build")))
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--keep", help="keep both outputs in this folder")
+    args = ap.parse_args()
+    if not os.path.exists("/usr/bin/time"):
+        sys.exit("bench: /usr/bin/time is missing (Debian package `time`, in scripts/setup.sh)")
+    runner = os.path.join(args.build, "runner", "rugbycodex-runner")
+    src = make_input(args.build, args.seconds)
+    work = args.keep or tempfile.mkdtemp(prefix="rcx-bench-")
+    env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(args.build, "plugins"),
+               GST_REGISTRY=os.path.join(args.build, "bench", "registry.bin"))
+    try:
+        ours_out = os.path.join(work, "ours")
+        ff_out = os.path.join(work, "ffmpeg")
+        for d in (ours_out, ff_out):
+            shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(ff_out)
+        print(f"input: {src} ({args.seconds} s 1080p30, stereo AAC); {os.cpu_count()} cores", flush=True)
+        ff = timed(ffmpeg_ladder(src, ff_out))
+        ours = timed([runner, "transcode", src, ours_out], env=env)
+        print(f"{'':8} {'wall s':>8} {'cpu s':>8} {'x realtime':>10} {'peak RSS MB':>12}  exit")
+        for name, r in (("ffmpeg", ff), ("ours", ours)):
+            print(f"{name:8} {r['wall']:8.2f} {r['cpu']:8.2f} {args.seconds / r['wall']:10.2f} "
+                  f"{r['rss_mb']:12.1f}  {r['rc']}")
+        ratio = ours["wall"] / ff["wall"] if ff["wall"] else float("nan")
+        verdict = "meets" if ratio <= 0.7 else "MISSES"
+        print(f"ratio ours/ffmpeg wall time: {ratio:.2f} ({verdict} the <= 0.7 target); "
+              f"RSS ratio {ours['rss_mb'] / ff['rss_mb']:.2f}")
+        if ours["rc"] != 0:
+            print("runner failed:\n" + ours["stderr"][-3000:])
+        for name, out in (("ffmpeg", ff_out), ("ours", ours_out)):
+            if os.path.isdir(out):
+                rep = hlscheck.check(out, source=src)
+                print(f"hlscheck {name}: " + ("no rule broken" if rep.ok else
+                                               "broken " + ", ".join(sorted(rep.broken()))))
+        return 0 if ours["rc"] == 0 and ff["rc"] == 0 else 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
