@@ -164,37 +164,42 @@ do_delete (RcxS3Client * client, const gchar * bucket, const gchar * key,
   return rcx_s3_delete_object (client, bucket, key, NULL, error);
 }
 
-/* RcxS3Upload from FILE in --chunk writes; --abort-after N aborts once N
- * bytes are written; a failed write or finish is followed by an abort as
- * the elements do. */
+/* RcxS3Upload from FILE, read in --chunk pieces (not mapped, so the peak
+ * RSS shows what the upload buffers); --abort-after N aborts once N bytes
+ * are written; a failed write or finish is followed by an abort as the
+ * elements do. */
 static gboolean
 do_upload (RcxS3Client * client, const gchar * bucket, const gchar * key,
     const gchar * file, ToolOptions * o, JsonBuilder * b, GError ** error)
 {
-  g_autoptr (GMappedFile) map = g_mapped_file_new (file, FALSE, error);
+  g_autoptr (GFile) f = g_file_new_for_path (file);
+  g_autoptr (GFileInputStream) in = g_file_read (f, NULL, error);
   g_autoptr (RcxS3Upload) upload = NULL;
   g_autoptr (GError) abort_error = NULL;
+  g_autofree guint8 *buf = NULL;
   RcxS3PutOptions options = { o->content_type, NULL };
   gsize chunk = o->chunk > 0 ? (gsize) o->chunk : 1024 * 1024;
-  const guint8 *data;
-  gsize size, off = 0;
+  guint64 off = 0;
   gboolean ok = TRUE, aborted = FALSE;
   gint64 start = g_get_monotonic_time ();
 
-  if (map == NULL)
+  if (in == NULL)
     return FALSE;
-  data = (const guint8 *) g_mapped_file_get_contents (map);
-  size = g_mapped_file_get_length (map);
+  buf = g_malloc (chunk);
   upload = rcx_s3_upload_new (client, bucket, key, &options,
       (gsize) o->part_size, (guint) o->parallel);
-  while (ok && off < size) {
-    gsize n = MIN (chunk, size - off);
+  while (ok) {
+    gsize n = 0;
 
-    if (o->abort_after > 0 && off >= (gsize) o->abort_after) {
+    if (o->abort_after > 0 && off >= (guint64) o->abort_after) {
       aborted = TRUE;
       break;
     }
-    ok = rcx_s3_upload_write (upload, data + off, n, NULL, error);
+    ok = g_input_stream_read_all (G_INPUT_STREAM (in), buf, chunk, &n, NULL,
+        error);
+    if (!ok || n == 0)
+      break;
+    ok = rcx_s3_upload_write (upload, buf, n, NULL, error);
     off += n;
   }
   if (ok && !aborted)
