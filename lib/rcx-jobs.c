@@ -190,9 +190,9 @@ persist (RcxJobs * jobs, const gchar * what, StepFunc step, gpointer data,
 /* PATCH @table row @id from @from (NULL: any) with @patch; TRUE when a row
  * changed (*@changed) or the row already is in one of @done_states. */
 static gboolean
-transition (RcxJobs * jobs, const gchar * table, const gchar * column,
+transition_full (RcxJobs * jobs, const gchar * table, const gchar * column,
     const gchar * id, const gchar * const *from, gboolean ours,
-    JsonObject * patch, const gchar * const *done_states,
+    JsonObject * patch, const gchar * const *done_states, gchar ** status_out,
     GCancellable * cancellable, GError ** error)
 {
   g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new (table);
@@ -217,11 +217,24 @@ transition (RcxJobs * jobs, const gchar * table, const gchar * column,
   now = get_status (jobs, table, column, id, cancellable, error);
   if (now == NULL)
     return FALSE;
-  if (done_states && g_strv_contains (done_states, now))
+  if (done_states && g_strv_contains (done_states, now)) {
+    if (status_out)
+      *status_out = g_steal_pointer (&now);
     return TRUE;
+  }
   g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_WRONG_STATE,
       "%s %s is %s%s", table, id, now, ours ? " (or not this worker's)" : "");
   return FALSE;
+}
+
+static gboolean
+transition (RcxJobs * jobs, const gchar * table, const gchar * column,
+    const gchar * id, const gchar * const *from, gboolean ours,
+    JsonObject * patch, const gchar * const *done_states,
+    GCancellable * cancellable, GError ** error)
+{
+  return transition_full (jobs, table, column, id, from, ours, patch,
+      done_states, NULL, cancellable, error);
 }
 
 /* ---- reads and claims ------------------------------------------------- */
@@ -251,21 +264,30 @@ media_to_transcoding (RcxJobs * jobs, const gchar * media_id,
 {
   static const gchar *const from_failed[] = { "failed", NULL };
   static const gchar *const from_uploaded[] = { "uploaded", NULL };
-  static const gchar *const ok[] = { "uploaded", "transcoding", "transcoded",
-    "complete", NULL
+  static const gchar *const ok[] = { "transcoding", "transcoded",
+    "complete", "failed", NULL
   };
   static const gchar *const ok2[] = { "transcoding", "transcoded",
     "complete", NULL
   };
   g_autoptr (JsonObject) to_uploaded = json_object_new ();
   g_autoptr (JsonObject) to_transcoding = json_object_new ();
+  g_autofree gchar *status = NULL;
 
-  /* a retried job's media asset failed earlier: back to uploaded first */
+  /* the usual case: one request */
+  json_object_set_string_member (to_transcoding, "status", "transcoding");
+  if (!transition_full (jobs, "media_assets", "status", media_id,
+          from_uploaded, FALSE, to_transcoding, ok, &status, cancellable,
+          error))
+    return FALSE;
+  if (g_strcmp0 (status, "failed") != 0)
+    return TRUE;
+
+  /* an explicitly retried job: its media asset failed before */
   json_object_set_string_member (to_uploaded, "status", "uploaded");
   if (!transition (jobs, "media_assets", "status", media_id, from_failed,
-          FALSE, to_uploaded, ok, cancellable, error))
+          FALSE, to_uploaded, ok2, cancellable, error))
     return FALSE;
-  json_object_set_string_member (to_transcoding, "status", "transcoding");
   return transition (jobs, "media_assets", "status", media_id, from_uploaded,
       FALSE, to_transcoding, ok2, cancellable, error);
 }
