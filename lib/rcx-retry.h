@@ -30,7 +30,8 @@ typedef enum {
   RCX_RETRY_KIND_FATAL,         /* final: 4xx, AccessDenied, cancelled, ... */
   RCX_RETRY_KIND_TRANSIENT,     /* 5xx, throttling: back off and retry */
   RCX_RETRY_KIND_TIMEOUT,       /* no response (connection error, timeout) */
-  RCX_RETRY_KIND_CLOCK_SKEW,    /* RequestTimeTooSkewed: re-sign once at once */
+  RCX_RETRY_KIND_CLOCK_SKEW,    /* RequestTimeTooSkewed (or expired credentials):
+                                 * re-sign once, at once */
 } RcxRetryKind;
 
 const gchar *rcx_retry_kind_to_string (RcxRetryKind kind);

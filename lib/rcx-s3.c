@@ -467,10 +467,13 @@ s3_prepare (RcxHttpRequest * request, SoupMessage * msg, GDateTime * now,
 }
 
 /* S3 may answer 200 to CompleteMultipartUpload and put an <Error> in the
- * body: classify that as the error it is. */
+ * body: classify that as the error it is. Expired temporary credentials are
+ * fetched again and the request re-signed once (like a clock skew). */
 static RcxRetryKind
 s3_classify (RcxHttpResponse * response, gpointer user_data)
 {
+  RcxS3Client *client = user_data;
+
   if (response->status >= 200 && response->status < 300
       && response->body != NULL && response->error_code == NULL) {
     gsize len;
@@ -481,6 +484,11 @@ s3_classify (RcxHttpResponse * response, gpointer user_data)
       rcx_http_response_parse_error (response);
     if (response->error_code != NULL)
       return rcx_retry_classify (500, response->error_code, NULL);
+  }
+  if (g_strcmp0 (response->error_code, "ExpiredToken") == 0
+      || g_strcmp0 (response->error_code, "TokenRefreshRequired") == 0) {
+    rcx_credentials_provider_invalidate (client->credentials);
+    return RCX_RETRY_KIND_CLOCK_SKEW;
   }
   return rcx_retry_classify (response->status, response->error_code, NULL);
 }
@@ -646,7 +654,7 @@ s3_send (RcxS3Client * client, const S3Call * call,
           call->headers[i + 1]);
   }
   rcx_http_request_set_prepare_func (request, s3_prepare, sd, sign_data_free);
-  rcx_http_request_set_classify_func (request, s3_classify, NULL, NULL);
+  rcx_http_request_set_classify_func (request, s3_classify, client, NULL);
 
   if (call->streaming)
     response = rcx_http_client_send_streaming (client->http, request,

@@ -1,0 +1,100 @@
+"""The fault proxy (tests/fixtures/faultproxy.py) held to a real client:
+boto3 through it sees S3 as it is, and each fault the way S3 shows it
+(boto3 retries SlowDown, fails on a reset body and on a stall)."""
+import http.client
+
+import botocore.config
+import botocore.exceptions
+import boto3
+
+import rcxtest
+from faultproxy import FaultProxy
+
+
+class FaultProxyTest(rcxtest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s3 = rcxtest.S3rver(buckets=("test",)).start()
+        cls.proxy = FaultProxy(cls.s3.port).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.s3.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.proxy.clear_faults()
+        self.proxy.clear_log()
+
+    def client(self, **config):
+        c = boto3.client(
+            "s3", endpoint_url=self.proxy.endpoint, region_name="us-east-1",
+            aws_access_key_id=rcxtest.S3RVER_KEY, aws_secret_access_key=rcxtest.S3RVER_SECRET,
+            config=botocore.config.Config(s3={"addressing_style": "path"}, **config))
+        self.addCleanup(c.close)
+        return c
+
+    def test_transparent(self):
+        c = self.client()
+        body = bytes(range(256)) * 8192  # 2 MiB
+        c.put_object(Bucket="test", Key="a/b.bin", Body=body)
+        self.assertEqual(c.get_object(Bucket="test", Key="a/b.bin")["Body"].read(), body)
+        part = c.get_object(Bucket="test", Key="a/b.bin", Range="bytes=1000-1999")["Body"].read()
+        self.assertEqual(part, body[1000:2000])
+        log = [(e["method"], e["path"], e["status"]) for e in self.proxy.log]
+        self.assertEqual(log, [("PUT", "/test/a/b.bin", 200), ("GET", "/test/a/b.bin", 200),
+                               ("GET", "/test/a/b.bin", 206)])
+        self.assertEqual(self.proxy.log[1]["bytes"], len(body))
+        self.assertEqual(self.proxy.log[2]["range"], "bytes=1000-1999")
+
+    def test_keep_alive(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=10)
+        for _ in range(3):
+            conn.request("GET", "/test/missing")
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.status, 404)
+            self.assertFalse(r.will_close)
+        conn.close()
+        self.assertEqual(len(self.proxy.requests(method="GET", path="missing")), 3)
+
+    def test_slowdown_retried_by_boto3(self):
+        c = self.client(retries={"mode": "standard", "max_attempts": 3})
+        self.proxy.add_fault("error", method="PUT", status=503, code="SlowDown", count=2)
+        c.put_object(Bucket="test", Key="slow", Body=b"x")
+        self.assertEqual([e["status"] for e in self.proxy.log], [503, 503, 200])
+
+    def test_errors_as_s3_shows_them(self):
+        c = self.client(retries={"mode": "standard", "max_attempts": 1})
+        self.proxy.add_fault("error", method="GET", status=403, code="AccessDenied", count=1)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            c.get_object(Bucket="test", Key="x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+        self.proxy.add_fault("error", method="GET", status=403, code="RequestRateLimitExceeded",
+                             count=1)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            c.get_object(Bucket="test", Key="x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "RequestRateLimitExceeded")
+
+    def test_reset_and_stall(self):
+        c = self.client(retries={"mode": "standard", "max_attempts": 1}, read_timeout=1)
+        body = b"z" * (3 << 20)
+        c.put_object(Bucket="test", Key="big", Body=body)
+        self.proxy.clear_log()
+        self.proxy.add_fault("reset", method="GET", after_bytes=1 << 20, count=1)
+        with self.assertRaises(Exception):
+            c.get_object(Bucket="test", Key="big")["Body"].read()
+        self.assertEqual(self.proxy.log[0]["fault"], "reset")
+        self.assertEqual(self.proxy.log[0]["bytes"], 1 << 20)
+        self.proxy.add_fault("stall", method="GET", after_bytes=1 << 20, seconds=3, count=1)
+        with self.assertRaises(Exception):
+            c.get_object(Bucket="test", Key="big")["Body"].read()
+        self.assertEqual(self.proxy.log[1]["fault"], "stall")
+        # no fault left: the object comes whole
+        self.assertEqual(c.get_object(Bucket="test", Key="big")["Body"].read(), body)
+
+
+if __name__ == "__main__":
+    rcxtest.main()
