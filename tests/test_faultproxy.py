@@ -15,7 +15,7 @@ class FaultProxyTest(rcxtest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.s3 = rcxtest.S3rver(buckets=("test",)).start()
-        cls.proxy = FaultProxy(cls.s3.port).start()
+        cls.proxy = FaultProxy(cls.s3.port, secrets={rcxtest.S3RVER_KEY: rcxtest.S3RVER_SECRET}).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -47,6 +47,32 @@ class FaultProxyTest(rcxtest.TestCase):
                                ("GET", "/test/a/b.bin", 206)])
         self.assertEqual(self.proxy.log[1]["bytes"], len(body))
         self.assertEqual(self.proxy.log[2]["range"], "bytes=1000-1999")
+        # the proxy's SigV4 check agrees with a real client's signatures
+        self.assertEqual([e["sig"] for e in self.proxy.log], ["ok"] * 3)
+
+    def test_signature_check_catches_forgeries(self):
+        c = self.client()
+        c.put_object(Bucket="test", Key="k", Body=b"abc")
+        good = self.proxy.log[0]
+        self.assertEqual(good["sig"], "ok")
+        # replay boto3's signed headers with another body / key / secret
+        captured = {}
+
+        def grab(request, **kwargs):
+            captured.update(request.headers.items())
+        c.meta.events.register("before-send.s3.PutObject", grab)
+        c.put_object(Bucket="test", Key="k", Body=b"abc")
+        headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in captured.items()}
+        conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=10)
+        conn.request("PUT", "/test/k", body=b"abd", headers=headers)
+        conn.getresponse().read()
+        conn.request("PUT", "/test/other", body=b"abc", headers=headers)
+        conn.getresponse().read()
+        conn.close()
+        sigs = [e["sig"] for e in self.proxy.log]
+        self.assertEqual(sigs[1], "ok")
+        self.assertTrue(sigs[2].startswith("bad: "), sigs[2])  # body changed
+        self.assertEqual(sigs[3], "bad: signature")  # key changed
 
     def test_keep_alive(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=10)

@@ -45,7 +45,8 @@ class S3ClientTest(rcxtest.TestCase):
         if not os.path.exists(TOOL):
             raise RuntimeError(f"{TOOL} is missing: build first")
         cls.s3 = rcxtest.S3rver(buckets=(BUCKET,)).start()
-        cls.proxy = FaultProxy(cls.s3.port).start()
+        # the proxy checks every signature (s3rver checks none)
+        cls.proxy = FaultProxy(cls.s3.port, secrets={rcxtest.S3RVER_KEY: rcxtest.S3RVER_SECRET}).start()
         cls.boto = cls.s3.boto3()
 
     @classmethod
@@ -65,6 +66,12 @@ class S3ClientTest(rcxtest.TestCase):
         self.stderr = p.stderr
         self.assertTrue(p.stdout.strip(), f"no output; stderr:\n{p.stderr}")
         res = json.loads(p.stdout)
+        if not direct:
+            # every request that got an answer was signed right (one cut
+            # off mid-body by an abort has none)
+            for e in self.proxy.log:
+                if e["status"]:
+                    self.assertEqual(e["sig"], "ok", e)
         if expect_ok:
             self.assertTrue(res["ok"], f"{res}\nstderr:\n{p.stderr[-3000:]}")
             self.assertEqual(p.returncode, 0)
