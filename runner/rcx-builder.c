@@ -1,0 +1,689 @@
+/* rcx-builder.c: plans a transcode and writes it as gst-launch tokens.
+ *
+ * Shape of the pipeline (software encoder):
+ *
+ *   filesrc|wasabisrc ! decodebin3 name=dec
+ *   dec. ! video/x-raw(ANY) ! jobstatus ! [videoflip] ! [deinterlace]
+ *        ! videoconvert ! videorate ! video/x-raw,format=I420,framerate=F
+ *        ! tee name=vt
+ *   vt. ! queue ! videoscale ! video/x-raw,width=W,height=H ! x264enc ...
+ *       ! video/x-h264,profile=high ! h264parse ! hls0.video     (per rung)
+ *   vt. ! queue ! videoconvert ! videoscale ! ... ! jpegenc ! appsink
+ *   dec. ! audio/x-raw(ANY) ! audioconvert ! audioresample
+ *        ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse
+ *        ! tee name=at
+ *   at. ! queue ! hls0.audio                                     (per rung)
+ *   wasabihlssink name=hls0 location=DST/720p/ ...               (per rung)
+ *
+ * With a hardware entry ("nvidia") frames stay in device memory: the
+ * entry's decoder (nvh264dec, behind parsebin) when the source matches its
+ * input caps, the upload element (a pass-through for device memory) before
+ * the tee, the entry's scaler (cudascale) with device-memory caps per rung.
+ */
+#include "rcx-builder.h"
+
+#include <string.h>
+
+#define SOURCE_NAME "source"
+
+/* ---- availability ------------------------------------------------------ */
+
+static gboolean
+factory_exists (const gchar * name)
+{
+  g_autoptr (GstElementFactory) f = gst_element_factory_find (name);
+
+  return f != NULL;
+}
+
+gboolean
+rcx_builder_encoder_available (const RcxEncoderDesc * encoder, gchar ** missing)
+{
+  const gchar *needed[] = { encoder->element, encoder->scaler,
+    encoder->upload, NULL
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (needed); i++) {
+    if (needed[i] && !factory_exists (needed[i])) {
+      if (missing)
+        *missing = g_strdup (needed[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gint
+rcx_builder_find_encoder (const RcxPipelineDesc * desc, guint start)
+{
+  for (guint i = start; i < desc->n_encoders; i++) {
+    g_autofree gchar *missing = NULL;
+
+    if (rcx_builder_encoder_available (&desc->encoders[i], &missing))
+      return i;
+    g_info ("encoder %s skipped: element %s is not available here",
+        desc->encoders[i].name, missing);
+  }
+  return -1;
+}
+
+/* ---- planning ---------------------------------------------------------- */
+
+static guint
+even (gdouble v)
+{
+  guint e = (guint) (v / 2.0 + 0.5) * 2;
+
+  return MAX (e, 2);
+}
+
+/* Rungs no taller than the source (the short side, so portrait video gets
+ * the same quality as landscape); sizes keep the display aspect ratio. */
+static void
+plan_rungs (RcxPlan * plan, const RcxSourceInfo * source,
+    const RcxPlanOptions * options)
+{
+  const RcxPipelineDesc *desc = plan->desc;
+  guint dw, dh, short_side;
+  gboolean portrait;
+  g_autoptr (GArray) rungs = g_array_new (FALSE, TRUE, sizeof (RcxPlanRung));
+  g_autofree gchar *dst = g_strdup (options->destination);
+
+  while (strlen (dst) > 1 && g_str_has_suffix (dst, "/"))
+    dst[strlen (dst) - 1] = '\0';
+
+  rcx_source_info_display_size (source, &dw, &dh);
+  portrait = dh > dw;
+  short_side = portrait ? dw : dh;
+
+  for (guint i = 0; i < desc->n_rungs; i++) {
+    const RcxRungDesc *rd = &desc->ladder[i];
+    guint target = rd->height;
+    RcxPlanRung r = { 0 };
+
+    if (target > short_side) {
+      /* Never upscale; but keep the lowest rung (at the source's size)
+       * when the source is smaller than the whole ladder. */
+      if (i + 1 < desc->n_rungs || rungs->len > 0) {
+        g_info ("rung %s dropped: the source is only %u pixels high",
+            rd->name, short_side);
+        continue;
+      }
+      target = short_side & ~1u;
+    }
+    r.desc = rd;
+    if (portrait) {
+      r.width = target;
+      r.height = even ((gdouble) target * dh / dw);
+    } else {
+      r.height = target;
+      r.width = even ((gdouble) target * dw / dh);
+    }
+    r.folder = rcx_pipeline_desc_rung_folder (desc, rd);
+    r.sink_name = g_strdup_printf ("hls%u", rungs->len);
+    r.location = g_strdup_printf ("%s/%s/", dst, r.folder);
+    g_array_append_val (rungs, r);
+  }
+  plan->n_rungs = rungs->len;
+  plan->rungs = (RcxPlanRung *) g_array_free (g_steal_pointer (&rungs), FALSE);
+}
+
+static void
+plan_frame_rate (RcxPlan * plan, const RcxSourceInfo * source)
+{
+  guint max = plan->desc->max_frame_rate;
+
+  if (source->fps_n <= 0 || source->fps_d <= 0) {
+    /* Unknown or variable: a common constant rate. */
+    plan->fps_n = MIN (30, max);
+    plan->fps_d = 1;
+  } else if ((gdouble) source->fps_n / source->fps_d > max + 0.01) {
+    plan->fps_n = max;
+    plan->fps_d = 1;
+  } else {
+    plan->fps_n = source->fps_n;
+    plan->fps_d = source->fps_d;
+  }
+  plan->gop_frames = rcx_pipeline_desc_gop_frames (plan->desc, plan->fps_n,
+      plan->fps_d);
+}
+
+static gboolean
+decoder_matches (const RcxEncoderDesc * enc, const RcxSourceInfo * source,
+    gboolean assume_available)
+{
+  g_autoptr (GstCaps) want = NULL;
+  g_autoptr (GstCaps) have = NULL;
+
+  if (!enc->decoder || !source->video_caps)
+    return FALSE;
+  if (!assume_available && !factory_exists (enc->decoder))
+    return FALSE;
+  want = gst_caps_from_string (enc->decoder_input_caps);
+  have = gst_caps_new_empty_simple (source->video_caps);
+  return want && gst_caps_can_intersect (want, have);
+}
+
+/* ---- tokens ------------------------------------------------------------ */
+
+static void
+add (RcxPlan * plan, const gchar * format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  /* keep the NULL terminator last */
+  g_ptr_array_remove_index (plan->argv, plan->argv->len - 1);
+  g_ptr_array_add (plan->argv, g_strdup_vprintf (format, args));
+  g_ptr_array_add (plan->argv, NULL);
+  va_end (args);
+}
+
+static gboolean
+add_properties (RcxPlan * plan, const RcxPropertyDesc * props, guint n,
+    GHashTable * vars, GError ** error)
+{
+  for (guint i = 0; i < n; i++) {
+    g_autofree gchar *value = rcx_pipeline_desc_expand (props[i].value, vars,
+        error);
+    if (!value)
+      return FALSE;
+    add (plan, "%s=%s", props[i].name, value);
+  }
+  return TRUE;
+}
+
+static void
+add_source (RcxPlan * plan, const RcxPlanOptions * options)
+{
+  if (g_str_has_prefix (options->source, "s3://")) {
+    add (plan, "wasabisrc");
+    add (plan, "name=" SOURCE_NAME);
+    add (plan, "uri=%s", options->source);
+    if (options->endpoint_uri)
+      add (plan, "endpoint-uri=%s", options->endpoint_uri);
+  } else {
+    add (plan, "filesrc");
+    add (plan, "name=" SOURCE_NAME);
+    add (plan, "location=%s", options->source);
+  }
+  add (plan, "!");
+}
+
+/* Decoded video up to and including "tee name=vt". */
+static void
+add_video_chain (RcxPlan * plan, const RcxSourceInfo * source)
+{
+  const RcxEncoderDesc *enc = plan->encoder;
+
+  if (plan->explicit_decoder) {
+    add (plan, "demux.");
+    add (plan, "!");
+    add (plan, "%s", source->video_caps);
+    add (plan, "!");
+    add (plan, "queue");
+    add (plan, "!");
+    add (plan, "%s", enc->decoder);
+  } else {
+    add (plan, "dec.");
+  }
+  add (plan, "!");
+  add (plan, "video/x-raw(ANY)");
+  add (plan, "!");
+  if (plan->jobstatus) {
+    add (plan, "jobstatus");
+    add (plan, "name=status");
+    add (plan, "!");
+  }
+  if (plan->flip) {
+    add (plan, "videoflip");
+    add (plan, "video-direction=auto");
+    add (plan, "!");
+  }
+  if (plan->deinterlace) {
+    add (plan, "deinterlace");
+    add (plan, "!");
+  }
+  if (enc->hardware) {
+    add (plan, "videorate");
+    add (plan, "!");
+    add (plan, "%s", enc->upload);
+    add (plan, "!");
+    add (plan, "%s,framerate=%d/%d", enc->scaler_caps, plan->fps_n,
+        plan->fps_d);
+  } else {
+    add (plan, "videoconvert");
+    add (plan, "!");
+    add (plan, "videorate");
+    add (plan, "!");
+    add (plan, "video/x-raw,format=I420,framerate=%d/%d", plan->fps_n,
+        plan->fps_d);
+  }
+  add (plan, "!");
+  add (plan, "tee");
+  add (plan, "name=vt");
+}
+
+static gboolean
+add_rung (RcxPlan * plan, guint index, GError ** error)
+{
+  const RcxPlanRung *rung = &plan->rungs[index];
+  const RcxEncoderDesc *enc = plan->encoder;
+  g_autoptr (GHashTable) vars = rcx_pipeline_desc_rung_variables (plan->desc,
+      rung->desc, rung->width, rung->height, plan->fps_n, plan->fps_d);
+  /* Room for the encoder's lookahead and B-frames plus a little slack
+   * between rungs that encode at different speeds: one GOP's worth. The
+   * frames are shared between the rungs' queues (the tee pushes refs). */
+  guint queue_frames = MAX (plan->gop_frames, 16);
+
+  add (plan, "vt.");
+  add (plan, "!");
+  add (plan, "queue");
+  add (plan, "max-size-buffers=%u", queue_frames);
+  add (plan, "max-size-bytes=0");
+  add (plan, "max-size-time=0");
+  add (plan, "!");
+  add (plan, "%s", enc->scaler);
+  add (plan, "!");
+  add (plan, "%s,width=%u,height=%u,pixel-aspect-ratio=1/1",
+      enc->scaler_caps, rung->width, rung->height);
+  add (plan, "!");
+  add (plan, "%s", enc->element);
+  add (plan, "name=enc%u", index);
+  if (!add_properties (plan, enc->properties, enc->n_properties, vars, error))
+    return FALSE;
+  add (plan, "!");
+  if (enc->output_caps) {
+    add (plan, "%s", enc->output_caps);
+    add (plan, "!");
+  }
+  add (plan, "h264parse");
+  add (plan, "!");
+  add (plan, "%s.video", rung->sink_name);
+  return TRUE;
+}
+
+static gboolean
+add_audio_chain (RcxPlan * plan, const RcxSourceInfo * source, GError ** error)
+{
+  const RcxPipelineDesc *desc = plan->desc;
+  g_autoptr (GHashTable) vars = rcx_pipeline_desc_audio_variables (desc);
+
+  if (plan->explicit_decoder) {
+    add (plan, "demux.");
+    add (plan, "!");
+    add (plan, "%s", source->audio_caps);
+    add (plan, "!");
+    add (plan, "queue");
+    add (plan, "!");
+    add (plan, "decodebin3");
+  } else {
+    add (plan, "dec.");
+  }
+  add (plan, "!");
+  add (plan, "audio/x-raw(ANY)");
+  add (plan, "!");
+  add (plan, "audioconvert");
+  add (plan, "!");
+  add (plan, "audioresample");
+  add (plan, "!");
+  add (plan, "audio/x-raw,rate=%u,channels=%u", desc->audio.rate,
+      desc->audio.channels);
+  add (plan, "!");
+  add (plan, "%s", plan->audio_encoder->element);
+  if (!add_properties (plan, plan->audio_encoder->properties,
+          plan->audio_encoder->n_properties, vars, error))
+    return FALSE;
+  add (plan, "!");
+  add (plan, "aacparse");
+  add (plan, "!");
+  add (plan, "tee");
+  add (plan, "name=at");
+
+  for (guint i = 0; i < plan->n_rungs; i++) {
+    /* Unbounded: audio is small, and a full audio queue behind slow video
+     * encoders would stall the demuxer for everyone. */
+    add (plan, "at.");
+    add (plan, "!");
+    add (plan, "queue");
+    add (plan, "max-size-buffers=0");
+    add (plan, "max-size-bytes=0");
+    add (plan, "max-size-time=0");
+    add (plan, "!");
+    add (plan, "%s.audio", plan->rungs[i].sink_name);
+  }
+  return TRUE;
+}
+
+static void
+add_thumbnail (RcxPlan * plan)
+{
+  add (plan, "vt.");
+  add (plan, "!");
+  add (plan, "queue");
+  add (plan, "name=thumbqueue");
+  add (plan, "!");
+  if (plan->encoder->hardware) {
+    add (plan, "cudadownload");
+    add (plan, "!");
+  }
+  add (plan, "videoconvert");
+  add (plan, "!");
+  add (plan, "videoscale");
+  add (plan, "!");
+  add (plan, "video/x-raw,format=I420,width=%u,height=%u,"
+      "pixel-aspect-ratio=1/1", plan->thumb_width, plan->thumb_height);
+  add (plan, "!");
+  add (plan, "jpegenc");
+  add (plan, "!");
+  add (plan, "appsink");
+  add (plan, "name=thumbsink");
+  add (plan, "sync=false");
+  add (plan, "max-buffers=1");
+}
+
+static void
+add_sink (RcxPlan * plan, const RcxPlanRung * rung,
+    const RcxPlanOptions * options)
+{
+  const RcxPipelineDesc *desc = plan->desc;
+  guint target = (guint) (desc->segment_seconds + 0.5);
+
+  add (plan, "%s", plan->sink_factory);
+  add (plan, "name=%s", rung->sink_name);
+  add (plan, "location=%s", rung->location);
+  add (plan, "target-duration=%u", target);
+  add (plan, "segment-name=%s", desc->output.segment);
+  add (plan, "playlist-name=%s", desc->output.playlist);
+  add (plan, "iframe-playlist-name=%s", desc->output.iframe_playlist);
+  if (options->endpoint_uri && g_str_has_prefix (rung->location, "s3://"))
+    add (plan, "endpoint-uri=%s", options->endpoint_uri);
+}
+
+RcxPlan *
+rcx_plan_new (const RcxPipelineDesc * desc, guint encoder_index,
+    const RcxSourceInfo * source, const RcxPlanOptions * options,
+    GError ** error)
+{
+  g_autoptr (RcxPlan) plan = g_new0 (RcxPlan, 1);
+
+  g_return_val_if_fail (encoder_index < desc->n_encoders, NULL);
+
+  plan->desc = desc;
+  plan->encoder = &desc->encoders[encoder_index];
+  plan->argv = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (plan->argv, NULL);
+
+  if (!source->has_video || source->width == 0 || source->height == 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+        "the source has no video stream");
+    return NULL;
+  }
+
+  if (source->has_audio) {
+    for (guint i = 0; i < desc->audio.n_encoders; i++) {
+      if (factory_exists (desc->audio.encoders[i].element)) {
+        plan->audio_encoder = &desc->audio.encoders[i];
+        break;
+      }
+    }
+    if (!plan->audio_encoder) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "no AAC encoder of the description is available (install "
+          "gstreamer1.0-libav or gstreamer1.0-plugins-bad)");
+      return NULL;
+    }
+  }
+
+  plan->sink_factory = "wasabihlssink";
+  if (!factory_exists (plan->sink_factory)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "the wasabihlssink element is not available (is GST_PLUGIN_PATH "
+        "set to the build's plugins folder?)");
+    return NULL;
+  }
+
+  plan->explicit_decoder = decoder_matches (plan->encoder, source,
+      options->assume_available)
+      && (!source->has_audio || source->audio_caps);
+  plan->flip = source->orientation != NULL;
+  plan->deinterlace = source->interlaced;
+  plan->jobstatus = factory_exists ("jobstatus");
+  plan_frame_rate (plan, source);
+  plan_rungs (plan, source, options);
+
+  plan->thumbnail = options->with_thumbnail;
+  if (plan->thumbnail) {
+    guint dw, dh;
+
+    rcx_source_info_display_size (source, &dw, &dh);
+    plan->thumb_width = MIN (desc->thumbnail.width, dw & ~1u);
+    plan->thumb_height = even ((gdouble) plan->thumb_width * dh / dw);
+    plan->thumb_position = GST_CLOCK_TIME_IS_VALID (source->duration) ?
+        (GstClockTime) (source->duration * desc->thumbnail.position) : 0;
+  }
+
+  /* Tokens. */
+  add_source (plan, options);
+  if (plan->explicit_decoder) {
+    add (plan, "parsebin");
+    add (plan, "name=demux");
+  } else {
+    add (plan, "decodebin3");
+    add (plan, "name=dec");
+  }
+  add_video_chain (plan, source);
+  for (guint i = 0; i < plan->n_rungs; i++) {
+    if (!add_rung (plan, i, error))
+      return NULL;
+  }
+  if (plan->thumbnail)
+    add_thumbnail (plan);
+  if (plan->audio_encoder && !add_audio_chain (plan, source, error))
+    return NULL;
+  for (guint i = 0; i < plan->n_rungs; i++)
+    add_sink (plan, &plan->rungs[i], options);
+
+  return g_steal_pointer (&plan);
+}
+
+void
+rcx_plan_free (RcxPlan * plan)
+{
+  if (!plan)
+    return;
+  for (guint i = 0; i < plan->n_rungs; i++) {
+    g_free (plan->rungs[i].folder);
+    g_free (plan->rungs[i].sink_name);
+    g_free (plan->rungs[i].location);
+  }
+  g_free (plan->rungs);
+  if (plan->argv)
+    g_ptr_array_unref (plan->argv);
+  g_free (plan);
+}
+
+GstElement *
+rcx_plan_build (const RcxPlan * plan, GError ** error)
+{
+  g_autoptr (GError) local = NULL;
+  GstElement *pipeline;
+
+  pipeline = gst_parse_launchv_full ((const gchar **) plan->argv->pdata, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, &local);
+  if (!pipeline) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "could not build the pipeline: %s", local->message);
+    return NULL;
+  }
+  return pipeline;
+}
+
+static gboolean
+needs_quoting (const gchar * token)
+{
+  if (!*token)
+    return TRUE;
+  for (const gchar * p = token; *p; p++) {
+    if (!g_ascii_isalnum (*p) && !strchr ("_-./:=,%+@!", *p))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+gchar *
+rcx_plan_to_command_line (const RcxPlan * plan)
+{
+  GString *line = g_string_new ("gst-launch-1.0");
+
+  for (guint i = 0; i + 1 < plan->argv->len; i++) {
+    const gchar *token = g_ptr_array_index (plan->argv, i);
+
+    g_string_append_c (line, ' ');
+    if (needs_quoting (token)) {
+      g_autofree gchar *quoted = g_shell_quote (token);
+      g_string_append (line, quoted);
+    } else {
+      g_string_append (line, token);
+    }
+  }
+  return g_string_free (line, FALSE);
+}
+
+/* ---- checking a description against the registry ----------------------- */
+
+static gboolean
+check_property (GObjectClass * klass, const gchar * element,
+    const gchar * where, const RcxPropertyDesc * prop, GHashTable * vars,
+    GString * report)
+{
+  GParamSpec *pspec = g_object_class_find_property (klass, prop->name);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *value = NULL;
+  GValue v = G_VALUE_INIT;
+  gboolean ok;
+
+  if (!pspec) {
+    g_string_append_printf (report, "%s.properties.%s: %s has no such "
+        "property\n", where, prop->name, element);
+    return FALSE;
+  }
+  if (!(pspec->flags & G_PARAM_WRITABLE)) {
+    g_string_append_printf (report, "%s.properties.%s: read-only in %s\n",
+        where, prop->name, element);
+    return FALSE;
+  }
+  value = rcx_pipeline_desc_expand (prop->value, vars, &error);
+  if (!value) {
+    g_string_append_printf (report, "%s.properties.%s: %s\n", where,
+        prop->name, error->message);
+    return FALSE;
+  }
+  g_value_init (&v, G_PARAM_SPEC_VALUE_TYPE (pspec));
+  ok = gst_value_deserialize_with_pspec (&v, value, pspec);
+  if (ok && g_param_value_validate (pspec, &v))
+    ok = FALSE;                 /* out of range: validate had to change it */
+  g_value_unset (&v);
+  if (!ok) {
+    g_string_append_printf (report, "%s.properties.%s: \"%s\" is not a "
+        "valid %s value for %s\n", where, prop->name, value,
+        g_type_name (G_PARAM_SPEC_VALUE_TYPE (pspec)), element);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GObjectClass *
+element_class (const gchar * name)
+{
+  g_autoptr (GstElementFactory) factory = gst_element_factory_find (name);
+  GstPluginFeature *loaded;
+  GType type;
+
+  if (!factory)
+    return NULL;
+  loaded = gst_plugin_feature_load (GST_PLUGIN_FEATURE (factory));
+  if (!loaded)
+    return NULL;
+  type = gst_element_factory_get_element_type (GST_ELEMENT_FACTORY (loaded));
+  gst_object_unref (loaded);
+  return type ? g_type_class_ref (type) : NULL;
+}
+
+static gboolean
+check_element (const gchar * name, const gchar * where,
+    const RcxPropertyDesc * props, guint n, GHashTable * vars, GString * report)
+{
+  GObjectClass *klass = element_class (name);
+  gboolean ok = TRUE;
+
+  if (!klass) {
+    g_string_append_printf (report, "%s: %s is not available here (checked "
+        "structurally only)\n", where, name);
+    return TRUE;
+  }
+  for (guint i = 0; i < n; i++)
+    ok &= check_property (klass, name, where, &props[i], vars, report);
+  g_type_class_unref (klass);
+  if (ok)
+    g_string_append_printf (report, "%s: %s ok\n", where, name);
+  return ok;
+}
+
+static gboolean
+check_caps (const gchar * caps, const gchar * where, GString * report)
+{
+  g_autoptr (GstCaps) c = gst_caps_from_string (caps);
+
+  if (!c) {
+    g_string_append_printf (report, "%s: \"%s\" are not valid caps\n", where,
+        caps);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rcx_builder_check_desc (const RcxPipelineDesc * desc, GString * report)
+{
+  gboolean ok = TRUE;
+  g_autoptr (GHashTable) avars = rcx_pipeline_desc_audio_variables (desc);
+
+  for (guint i = 0; i < desc->n_encoders; i++) {
+    const RcxEncoderDesc *enc = &desc->encoders[i];
+    g_autofree gchar *where = g_strdup_printf ("encoders[%u]", i);
+    g_autofree gchar *w_dec = g_strdup_printf ("%s.decoder", where);
+    g_autofree gchar *w_up = g_strdup_printf ("%s.upload", where);
+    g_autofree gchar *w_sc = g_strdup_printf ("%s.scaler", where);
+    g_autofree gchar *w_oc = g_strdup_printf ("%s.output-caps", where);
+    g_autofree gchar *scaled = g_strdup_printf ("%s,width=1280,height=720",
+        enc->scaler_caps);
+    g_autoptr (GHashTable) vars = rcx_pipeline_desc_rung_variables (desc,
+        &desc->ladder[0], 1920, 1080, 30, 1);
+
+    ok &= check_element (enc->element, where, enc->properties,
+        enc->n_properties, vars, report);
+    ok &= check_element (enc->scaler, w_sc, NULL, 0, NULL, report);
+    ok &= check_caps (scaled, w_sc, report);
+    if (enc->decoder) {
+      ok &= check_element (enc->decoder, w_dec, NULL, 0, NULL, report);
+      ok &= check_caps (enc->decoder_input_caps, w_dec, report);
+    }
+    if (enc->upload)
+      ok &= check_element (enc->upload, w_up, NULL, 0, NULL, report);
+    if (enc->output_caps)
+      ok &= check_caps (enc->output_caps, w_oc, report);
+  }
+  for (guint i = 0; i < desc->audio.n_encoders; i++) {
+    const RcxAudioEncoderDesc *enc = &desc->audio.encoders[i];
+    g_autofree gchar *where = g_strdup_printf ("audio.encoders[%u]", i);
+
+    ok &= check_element (enc->element, where, enc->properties,
+        enc->n_properties, avars, report);
+  }
+  if (rcx_builder_find_encoder (desc, 0) < 0) {
+    g_string_append (report, "encoders: none of them is available here\n");
+    ok = FALSE;
+  }
+  return ok;
+}

@@ -1,0 +1,179 @@
+/* rcx-probe.c: probing a source with GstDiscoverer. */
+#include "rcx-probe.h"
+
+#include <gio/gio.h>
+#include <gst/pbutils/pbutils.h>
+#include <gst/video/video.h>
+#include <string.h>
+
+void
+rcx_source_info_clear (RcxSourceInfo * info)
+{
+  g_clear_pointer (&info->uri, g_free);
+  g_clear_pointer (&info->orientation, g_free);
+  g_clear_pointer (&info->video_caps, g_free);
+  g_clear_pointer (&info->video_codec, g_free);
+  g_clear_pointer (&info->audio_caps, g_free);
+  memset (info, 0, sizeof *info);
+}
+
+gboolean
+rcx_source_info_is_rotated (const RcxSourceInfo * info)
+{
+  const gchar *o = info->orientation;
+
+  return o && (g_str_has_suffix (o, "-90") || g_str_has_suffix (o, "-270"));
+}
+
+void
+rcx_source_info_display_size (const RcxSourceInfo * info, guint * width,
+    guint * height)
+{
+  guint w = info->width, h = info->height;
+
+  if (info->par_n > 0 && info->par_d > 0 && info->par_n != info->par_d)
+    w = (guint) gst_util_uint64_scale_int_round (w, info->par_n, info->par_d);
+  if (rcx_source_info_is_rotated (info)) {
+    guint t = w;
+    w = h;
+    h = t;
+  }
+  *width = w;
+  *height = h;
+}
+
+static gchar *
+caps_media_type (GstCaps * caps)
+{
+  if (!caps || gst_caps_is_empty (caps) || gst_caps_is_any (caps))
+    return NULL;
+  return g_strdup (gst_structure_get_name (gst_caps_get_structure (caps, 0)));
+}
+
+static void
+read_video (RcxSourceInfo * info, GstDiscovererVideoInfo * video)
+{
+  GstDiscovererStreamInfo *stream = GST_DISCOVERER_STREAM_INFO (video);
+  g_autoptr (GstCaps) caps = gst_discoverer_stream_info_get_caps (stream);
+  const GstTagList *tags = gst_discoverer_stream_info_get_tags (stream);
+  gchar *orientation = NULL;
+
+  info->has_video = TRUE;
+  info->width = gst_discoverer_video_info_get_width (video);
+  info->height = gst_discoverer_video_info_get_height (video);
+  info->par_n = gst_discoverer_video_info_get_par_num (video);
+  info->par_d = gst_discoverer_video_info_get_par_denom (video);
+  if (info->par_n <= 0 || info->par_d <= 0)
+    info->par_n = info->par_d = 1;
+  info->fps_n = gst_discoverer_video_info_get_framerate_num (video);
+  info->fps_d = gst_discoverer_video_info_get_framerate_denom (video);
+  if (info->fps_n <= 0 || info->fps_d <= 0) {
+    info->fps_n = 0;
+    info->fps_d = 1;
+  }
+  info->interlaced = gst_discoverer_video_info_is_interlaced (video);
+  info->video_caps = caps_media_type (caps);
+  if (caps)
+    info->video_codec = gst_pb_utils_get_codec_description (caps);
+  if (tags && gst_tag_list_get_string (tags, GST_TAG_IMAGE_ORIENTATION,
+          &orientation)) {
+    if (strcmp (orientation, "rotate-0") == 0)
+      g_free (orientation);
+    else
+      info->orientation = orientation;
+  }
+}
+
+static void
+read_audio (RcxSourceInfo * info, GstDiscovererAudioInfo * audio)
+{
+  GstDiscovererStreamInfo *stream = GST_DISCOVERER_STREAM_INFO (audio);
+  g_autoptr (GstCaps) caps = gst_discoverer_stream_info_get_caps (stream);
+
+  info->has_audio = TRUE;
+  info->audio_rate = gst_discoverer_audio_info_get_sample_rate (audio);
+  info->audio_channels = gst_discoverer_audio_info_get_channels (audio);
+  info->audio_caps = caps_media_type (caps);
+}
+
+/* The first sentence of a GStreamer error, without the debug part. */
+static void
+set_discoverer_error (GError ** error, GstDiscovererResult result,
+    GstDiscovererInfo * dinfo, const GError * err, const gchar * uri)
+{
+  switch (result) {
+    case GST_DISCOVERER_URI_INVALID:
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+          "not a readable source: %s", uri);
+      return;
+    case GST_DISCOVERER_TIMEOUT:
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+          "timed out probing the source");
+      return;
+    case GST_DISCOVERER_MISSING_PLUGINS:{
+      const gchar **details =
+          gst_discoverer_info_get_missing_elements_installer_details (dinfo);
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+          "no decoder for the source (%s)", details && details[0] ?
+          details[0] : "missing plugin");
+      return;
+    }
+    default:
+      break;
+  }
+  if (err)
+    g_set_error (error, err->domain, err->code, "%s", err->message);
+  else
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "the source could not be probed");
+}
+
+gboolean
+rcx_probe_source (const gchar * uri, guint timeout_s, RcxSourceInfo * info,
+    GError ** error)
+{
+  g_autoptr (GstDiscoverer) discoverer = NULL;
+  g_autoptr (GstDiscovererInfo) dinfo = NULL;
+  g_autoptr (GError) local = NULL;
+  GstDiscovererResult result;
+  GList *streams;
+
+  memset (info, 0, sizeof *info);
+  info->uri = g_strdup (uri);
+  info->duration = GST_CLOCK_TIME_NONE;
+
+  discoverer = gst_discoverer_new (timeout_s * GST_SECOND, &local);
+  if (!discoverer) {
+    g_propagate_error (error, g_steal_pointer (&local));
+    return FALSE;
+  }
+
+  dinfo = gst_discoverer_discover_uri (discoverer, uri, &local);
+  result = dinfo ? gst_discoverer_info_get_result (dinfo) :
+      GST_DISCOVERER_ERROR;
+  if (result != GST_DISCOVERER_OK) {
+    set_discoverer_error (error, result, dinfo, local, uri);
+    return FALSE;
+  }
+
+  info->duration = gst_discoverer_info_get_duration (dinfo);
+  if (info->duration == 0)
+    info->duration = GST_CLOCK_TIME_NONE;
+
+  streams = gst_discoverer_info_get_video_streams (dinfo);
+  for (GList * l = streams; l; l = l->next) {
+    GstDiscovererVideoInfo *video = l->data;
+    if (!gst_discoverer_video_info_is_image (video)) {
+      read_video (info, video);
+      break;
+    }
+  }
+  gst_discoverer_stream_info_list_free (streams);
+
+  streams = gst_discoverer_info_get_audio_streams (dinfo);
+  if (streams)
+    read_audio (info, streams->data);
+  gst_discoverer_stream_info_list_free (streams);
+
+  return TRUE;
+}

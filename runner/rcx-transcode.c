@@ -1,0 +1,898 @@
+/* rcx-transcode.c: running one transcode job. */
+#include "rcx-transcode.h"
+
+#include <gst/app/app.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rcx-builder.h"
+#include "rcx-hls.h"
+#include "rcx-probe.h"
+#include "rcx-progress.h"
+#include "rcx-store.h"
+
+GQuark
+rcx_transcode_error_quark (void)
+{
+  return g_quark_from_static_string ("rcx-transcode-error-quark");
+}
+
+/* A source is "truncated" when the video stops this far before the probed
+ * duration: a fraction of it, plus a little slack for streams whose audio
+ * outlasts the video. */
+#define TRUNCATED_FRACTION 0.95
+#define TRUNCATED_SLACK (GST_SECOND / 2)
+
+typedef struct
+{
+  guint64 size;                 /* bytes, from wasabihlssink-segment */
+  guint segments;
+  GstStructure *report;         /* wasabihlssink-rung */
+} RungState;
+
+/* One attempt: one pipeline with one encoder entry. */
+typedef struct
+{
+  const RcxTranscodeOptions *options;
+  const RcxPlan *plan;
+  GstElement *pipeline;
+  GMainLoop *loop;
+  RcxProgress *progress;
+
+  GError *error;                /* the first failure */
+  gboolean device_failure;      /* the failure came from the hardware path */
+  gboolean done;                /* EOS reached */
+
+  GstClockTime duration;        /* probed */
+  gint64 start_us;
+
+  /* Watchdog: bumped by buffer probes and segment messages. */
+  gint activity;
+  gint seen_activity;
+  gint64 last_activity_us;
+
+  /* Guarded by lock (streaming threads). */
+  GMutex lock;
+  GstClockTime reached;         /* stream time of the video at the tee */
+  guint64 frames;
+  gboolean thumb_passed;
+  GstSample *thumbnail;
+
+  gboolean have_jobstatus;      /* progress comes from jobstatus messages */
+  RungState *rungs;
+} Attempt;
+
+/* ---- failures ---------------------------------------------------------- */
+
+static void
+attempt_fail (Attempt * a, GError * error)
+{
+  if (!a->error)
+    a->error = error;
+  else
+    g_error_free (error);
+  g_main_loop_quit (a->loop);
+}
+
+static gboolean
+element_is_device (const RcxEncoderDesc * enc, GstObject * src)
+{
+  GstElementFactory *f;
+  const gchar *name;
+
+  if (!enc->hardware || !GST_IS_ELEMENT (src))
+    return FALSE;
+  f = gst_element_get_factory (GST_ELEMENT (src));
+  if (!f)
+    return FALSE;
+  name = GST_OBJECT_NAME (f);
+  return g_strcmp0 (name, enc->element) == 0
+      || g_strcmp0 (name, enc->decoder) == 0
+      || g_strcmp0 (name, enc->upload) == 0
+      || g_strcmp0 (name, enc->scaler) == 0 || g_str_has_prefix (name, "cuda")
+      || g_str_has_prefix (name, "nv");
+}
+
+static void
+on_error_message (Attempt * a, GstMessage * msg)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *debug = NULL;
+  g_autofree gchar *path = gst_object_get_path_string (msg->src);
+  gchar *nl;
+
+  gst_message_parse_error (msg, &err, &debug);
+  g_info ("error from %s: %s (%s)", path, err->message, debug ? debug : "");
+
+  if (a->plan->encoder->hardware
+      && (element_is_device (a->plan->encoder, msg->src)
+          || g_error_matches (err, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION)
+          || (debug && strstr (debug, "not-negotiated"))))
+    a->device_failure = TRUE;
+
+  /* One line: the element and the first line of its message. */
+  if ((nl = strchr (err->message, '\n')))
+    *nl = '\0';
+  attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
+          RCX_TRANSCODE_ERROR_FAILED, "%s: %s", GST_OBJECT_NAME (msg->src),
+          err->message));
+}
+
+/* ---- bus --------------------------------------------------------------- */
+
+static gint
+rung_index (Attempt * a, GstObject * src)
+{
+  for (guint i = 0; i < a->plan->n_rungs; i++) {
+    if (g_strcmp0 (GST_OBJECT_NAME (src), a->plan->rungs[i].sink_name) == 0)
+      return i;
+  }
+  return -1;
+}
+
+static void
+on_element_message (Attempt * a, GstMessage * msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  gint i;
+
+  if (gst_structure_has_name (s, "progress")) {
+    gdouble percent = -1, speed = 0;
+    guint64 position = GST_CLOCK_TIME_NONE, eta = G_MAXUINT64;
+
+    a->have_jobstatus = TRUE;
+    gst_structure_get_double (s, "percent", &percent);
+    gst_structure_get_double (s, "speed", &speed);
+    gst_structure_get_uint64 (s, "position", &position);
+    gst_structure_get_uint64 (s, "eta", &eta);
+    rcx_progress_update (a->progress, percent, position, speed,
+        eta == G_MAXUINT64 ? GST_CLOCK_TIME_NONE : eta);
+    return;
+  }
+
+  i = rung_index (a, msg->src);
+  if (i < 0)
+    return;
+  if (gst_structure_has_name (s, "wasabihlssink-segment")) {
+    guint64 size = 0;
+
+    gst_structure_get_uint64 (s, "size", &size);
+    a->rungs[i].size += size;
+    a->rungs[i].segments++;
+    g_atomic_int_inc (&a->activity);
+  } else if (gst_structure_has_name (s, "wasabihlssink-rung")) {
+    g_clear_pointer (&a->rungs[i].report, gst_structure_free);
+    a->rungs[i].report = gst_structure_copy (s);
+  }
+}
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Attempt *a = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      on_error_message (a, msg);
+      break;
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) err = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_warning (msg, &err, &debug);
+      g_warning ("%s: %s", GST_OBJECT_NAME (msg->src), err->message);
+      break;
+    }
+    case GST_MESSAGE_ELEMENT:
+      on_element_message (a, msg);
+      break;
+    case GST_MESSAGE_EOS:
+      a->done = TRUE;
+      g_main_loop_quit (a->loop);
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- probes ------------------------------------------------------------ */
+
+static GstClockTime
+stream_time_of (GstPad * pad, GstClockTime ts)
+{
+  g_autoptr (GstEvent) ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT,
+      0);
+  const GstSegment *segment;
+
+  if (!ev || !GST_CLOCK_TIME_IS_VALID (ts))
+    return ts;
+  gst_event_parse_segment (ev, &segment);
+  return gst_segment_to_stream_time (segment, GST_FORMAT_TIME, ts);
+}
+
+/* On the tee's sink pad: how far the video got, and EOS before the end of a
+ * truncated source is turned into an error (the sinks never see EOS, so
+ * nothing is published as complete). */
+static GstPadProbeReturn
+tee_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Attempt *a = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime end = GST_BUFFER_PTS (buf);
+
+    if (GST_CLOCK_TIME_IS_VALID (end) && GST_BUFFER_DURATION_IS_VALID (buf))
+      end += GST_BUFFER_DURATION (buf);
+    end = stream_time_of (pad, end);
+    g_mutex_lock (&a->lock);
+    if (GST_CLOCK_TIME_IS_VALID (end)
+        && (!GST_CLOCK_TIME_IS_VALID (a->reached) || end > a->reached))
+      a->reached = end;
+    a->frames++;
+    g_mutex_unlock (&a->lock);
+    g_atomic_int_inc (&a->activity);
+    return GST_PAD_PROBE_OK;
+  }
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS
+      && GST_CLOCK_TIME_IS_VALID (a->duration)) {
+    GstClockTime reached, expected;
+
+    g_mutex_lock (&a->lock);
+    reached = GST_CLOCK_TIME_IS_VALID (a->reached) ? a->reached : 0;
+    g_mutex_unlock (&a->lock);
+    expected = a->duration * TRUNCATED_FRACTION;
+    if (reached + TRUNCATED_SLACK < expected) {
+      GstElement *tee = gst_pad_get_parent_element (pad);
+      GError *err = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+          "the source ends at %.1f s of %.1f s: truncated or damaged",
+          (gdouble) reached / GST_SECOND, (gdouble) a->duration / GST_SECOND);
+
+      gst_element_post_message (tee, gst_message_new_error (GST_OBJECT (tee),
+              err, "video EOS long before the probed duration"));
+      g_error_free (err);
+      gst_object_unref (tee);
+      return GST_PAD_PROBE_DROP;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Encoded output of a rung: the watchdog's heartbeat. */
+static GstPadProbeReturn
+activity_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Attempt *a = user_data;
+
+  g_atomic_int_inc (&a->activity);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Lets exactly one frame through to the thumbnail encoder: the first one
+ * at or after the thumbnail position. */
+static GstPadProbeReturn
+thumbnail_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Attempt *a = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime ts = stream_time_of (pad, GST_BUFFER_PTS (buf));
+  gboolean pass = FALSE;
+
+  g_mutex_lock (&a->lock);
+  if (!a->thumb_passed && (!GST_CLOCK_TIME_IS_VALID (ts)
+          || ts >= a->plan->thumb_position)) {
+    a->thumb_passed = TRUE;
+    pass = TRUE;
+  }
+  g_mutex_unlock (&a->lock);
+  return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+static GstFlowReturn
+on_thumbnail_sample (GstAppSink * sink, gpointer user_data)
+{
+  Attempt *a = user_data;
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+
+  g_mutex_lock (&a->lock);
+  if (!a->thumbnail)
+    a->thumbnail = sample;
+  else if (sample)
+    gst_sample_unref (sample);
+  g_mutex_unlock (&a->lock);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+add_pad_probe (GstElement * pipeline, const gchar * element,
+    const gchar * pad_name, GstPadProbeType type, GstPadProbeCallback cb,
+    gpointer data)
+{
+  g_autoptr (GstElement) e = gst_bin_get_by_name (GST_BIN (pipeline), element);
+  g_autoptr (GstPad) pad = e ? gst_element_get_static_pad (e, pad_name) : NULL;
+
+  if (!pad)
+    return FALSE;
+  gst_pad_add_probe (pad, type, cb, data, NULL);
+  return TRUE;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  Attempt *a = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint activity = g_atomic_int_get (&a->activity);
+
+  if (activity != a->seen_activity) {
+    a->seen_activity = activity;
+    a->last_activity_us = now;
+  } else if (now - a->last_activity_us >=
+      (gint64) a->options->watchdog * G_USEC_PER_SEC) {
+    if (a->plan->encoder->hardware)
+      a->device_failure = TRUE;
+    attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
+            RCX_TRANSCODE_ERROR_WATCHDOG,
+            "no progress for %u s (watchdog)", a->options->watchdog));
+    return G_SOURCE_CONTINUE;
+  }
+
+  /* Without jobstatus: progress from how far the video got at the tee. */
+  if (!a->have_jobstatus) {
+    GstClockTime reached;
+    gdouble elapsed = (now - a->start_us) / (gdouble) G_USEC_PER_SEC;
+    gdouble percent = -1, speed = 0;
+    GstClockTime eta = GST_CLOCK_TIME_NONE;
+
+    g_mutex_lock (&a->lock);
+    reached = a->reached;
+    g_mutex_unlock (&a->lock);
+    if (GST_CLOCK_TIME_IS_VALID (reached) && elapsed > 0) {
+      speed = (gdouble) reached / GST_SECOND / elapsed;
+      if (GST_CLOCK_TIME_IS_VALID (a->duration) && a->duration > 0) {
+        percent = MIN (100.0, 100.0 * reached / a->duration);
+        if (speed > 0 && reached < a->duration)
+          eta = (a->duration - reached) / speed;
+      }
+    }
+    rcx_progress_update (a->progress, percent, reached, speed, eta);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_cancelled (GCancellable * cancellable, gpointer user_data)
+{
+  Attempt *a = user_data;
+
+  attempt_fail (a, g_error_new_literal (RCX_TRANSCODE_ERROR,
+          RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted"));
+}
+
+/* ---- one attempt ------------------------------------------------------- */
+
+static void
+attempt_clear (Attempt * a)
+{
+  if (a->pipeline) {
+    gst_element_set_state (a->pipeline, GST_STATE_NULL);
+    gst_object_unref (a->pipeline);
+  }
+  for (guint i = 0; a->rungs && i < a->plan->n_rungs; i++)
+    g_clear_pointer (&a->rungs[i].report, gst_structure_free);
+  g_free (a->rungs);
+  g_clear_pointer (&a->thumbnail, gst_sample_unref);
+  g_clear_pointer (&a->loop, g_main_loop_unref);
+  g_clear_error (&a->error);
+  g_mutex_clear (&a->lock);
+}
+
+static gboolean
+attempt_run (Attempt * a, GError ** error)
+{
+  const RcxTranscodeOptions *options = a->options;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstElement) thumbsink = NULL;
+  guint bus_watch, tick;
+  gulong cancel_id;
+
+  a->pipeline = rcx_plan_build (a->plan, error);
+  if (!a->pipeline)
+    return FALSE;
+
+  a->loop = g_main_loop_new (NULL, FALSE);
+  a->rungs = g_new0 (RungState, a->plan->n_rungs);
+  a->reached = GST_CLOCK_TIME_NONE;
+
+  add_pad_probe (a->pipeline, "vt", "sink",
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      tee_probe, a);
+  for (guint i = 0; i < a->plan->n_rungs; i++) {
+    g_autofree gchar *name = g_strdup_printf ("enc%u", i);
+    add_pad_probe (a->pipeline, name, "src", GST_PAD_PROBE_TYPE_BUFFER,
+        activity_probe, a);
+  }
+  if (a->plan->thumbnail) {
+    GstAppSinkCallbacks callbacks = { NULL, NULL, on_thumbnail_sample };
+
+    add_pad_probe (a->pipeline, "thumbqueue", "sink",
+        GST_PAD_PROBE_TYPE_BUFFER, thumbnail_probe, a);
+    thumbsink = gst_bin_get_by_name (GST_BIN (a->pipeline), "thumbsink");
+    gst_app_sink_set_callbacks (GST_APP_SINK (thumbsink), &callbacks, a, NULL);
+  }
+
+  bus = gst_element_get_bus (a->pipeline);
+  bus_watch = gst_bus_add_watch (bus, on_bus_message, a);
+  tick = g_timeout_add_seconds (1, on_tick, a);
+  cancel_id = g_cancellable_connect (options->cancellable,
+      G_CALLBACK (on_cancelled), a, NULL);
+
+  a->start_us = a->last_activity_us = g_get_monotonic_time ();
+  if (gst_element_set_state (a->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE && !a->error) {
+    /* The reason is on the bus: let it be read first. */
+    g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (msg)
+      on_error_message (a, msg);
+    else
+      attempt_fail (a, g_error_new_literal (RCX_TRANSCODE_ERROR,
+              RCX_TRANSCODE_ERROR_FAILED, "the pipeline could not start"));
+  }
+  if (!a->error)
+    g_main_loop_run (a->loop);
+
+  g_cancellable_disconnect (options->cancellable, cancel_id);
+  g_source_remove (tick);
+  g_source_remove (bus_watch);
+  gst_element_set_state (a->pipeline, GST_STATE_NULL);
+  rcx_progress_finish (a->progress);
+
+  if (a->error) {
+    g_propagate_error (error, g_steal_pointer (&a->error));
+    return FALSE;
+  }
+  for (guint i = 0; i < a->plan->n_rungs; i++) {
+    if (!a->rungs[i].report) {
+      g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
+          "rung %s ended without reporting its playlist",
+          a->plan->rungs[i].desc->name);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* ---- outputs ----------------------------------------------------------- */
+
+static const gchar *
+get_string (const GstStructure * s, const gchar * field)
+{
+  const gchar *v = gst_structure_get_string (s, field);
+
+  return v ? v : "";
+}
+
+static guint
+get_uint (const GstStructure * s, const gchar * field)
+{
+  guint v = 0;
+
+  gst_structure_get_uint (s, field, &v);
+  return v;
+}
+
+static gint
+get_int (const GstStructure * s, const gchar * field)
+{
+  gint v = 0;
+
+  gst_structure_get_int (s, field, &v);
+  return v;
+}
+
+static gdouble
+get_double (const GstStructure * s, const gchar * field)
+{
+  gdouble v = 0;
+
+  gst_structure_get_double (s, field, &v);
+  return v;
+}
+
+static gchar *
+master_playlist (Attempt * a)
+{
+  guint n = a->plan->n_rungs;
+  g_autofree RcxHlsVariant *variants = g_new0 (RcxHlsVariant, n);
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < n; i++) {
+    const GstStructure *s = a->rungs[i].report;
+    const gchar *folder = a->plan->rungs[i].folder;
+    gchar *uri = g_strdup_printf ("%s/%s", folder, get_string (s, "playlist"));
+    gchar *iframe_uri = g_strdup_printf ("%s/%s", folder,
+        get_string (s, "iframe-playlist"));
+
+    g_ptr_array_add (strings, uri);
+    g_ptr_array_add (strings, iframe_uri);
+    variants[i].uri = uri;
+    variants[i].iframe_uri = iframe_uri;
+    variants[i].bandwidth = get_uint (s, "bandwidth");
+    variants[i].average_bandwidth = get_uint (s, "average-bandwidth");
+    variants[i].iframe_bandwidth = get_uint (s, "iframe-bandwidth");
+    variants[i].codecs = get_string (s, "codecs");
+    variants[i].video_codec = gst_structure_get_string (s, "video-codec");
+    variants[i].width = get_int (s, "width");
+    variants[i].height = get_int (s, "height");
+    variants[i].frame_rate = get_double (s, "frame-rate");
+  }
+  return rcx_hls_master_playlist (variants, n);
+}
+
+static gboolean
+store_thumbnail (Attempt * a, RcxStore * store, GError ** error)
+{
+  GstBuffer *buf;
+  GstMapInfo map;
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (!a->thumbnail || !(buf = gst_sample_get_buffer (a->thumbnail))) {
+    g_warning ("no frame reached the thumbnail position: no thumbnail");
+    return TRUE;
+  }
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
+        "could not read the thumbnail");
+    return FALSE;
+  }
+  bytes = g_bytes_new (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  return rcx_store_put (store, a->plan->desc->thumbnail.name, bytes,
+      "image/jpeg", "max-age=300", a->options->cancellable, error);
+}
+
+static JsonNode *
+summary (Attempt * a, RcxStore * store, const gchar * fallback_reason,
+    gboolean with_thumbnail, gint64 start_us)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  const RcxPipelineDesc *desc = a->plan->desc;
+  gdouble wall = (g_get_monotonic_time () - start_us) /
+      (gdouble) G_USEC_PER_SEC;
+  gdouble duration = 0;
+  g_autofree gchar *master = rcx_store_get_uri (store, desc->output.master);
+  g_autofree gchar *thumb = rcx_store_get_uri (store, desc->thumbnail.name);
+
+  for (guint i = 0; i < a->plan->n_rungs; i++)
+    duration = MAX (duration, get_double (a->rungs[i].report, "duration"));
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, "succeeded");
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, a->options->source);
+  json_builder_set_member_name (b, "destination");
+  json_builder_add_string_value (b, rcx_store_get_location (store));
+  json_builder_set_member_name (b, "master");
+  json_builder_add_string_value (b, master);
+  json_builder_set_member_name (b, "thumbnail");
+  if (with_thumbnail)
+    json_builder_add_string_value (b, thumb);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "description");
+  json_builder_add_string_value (b, desc->name);
+  json_builder_set_member_name (b, "encoder");
+  json_builder_add_string_value (b, a->plan->encoder->name);
+  json_builder_set_member_name (b, "encoder_element");
+  json_builder_add_string_value (b, a->plan->encoder->element);
+  json_builder_set_member_name (b, "fallback_reason");
+  if (fallback_reason)
+    json_builder_add_string_value (b, fallback_reason);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "duration");
+  json_builder_add_double_value (b, duration);
+  json_builder_set_member_name (b, "wall_time");
+  json_builder_add_double_value (b, wall);
+  json_builder_set_member_name (b, "speed");
+  json_builder_add_double_value (b, wall > 0 ? duration / wall : 0);
+  json_builder_set_member_name (b, "frame_rate");
+  json_builder_add_double_value (b, (gdouble) a->plan->fps_n / a->plan->fps_d);
+  json_builder_set_member_name (b, "frames");
+  json_builder_add_int_value (b, a->frames);
+
+  json_builder_set_member_name (b, "rungs");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < a->plan->n_rungs; i++) {
+    const RcxPlanRung *r = &a->plan->rungs[i];
+    const GstStructure *s = a->rungs[i].report;
+    g_autofree gchar *playlist = g_strdup_printf ("%s/%s", r->folder,
+        get_string (s, "playlist"));
+    g_autofree gchar *location = rcx_store_get_uri (store, playlist);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, r->desc->name);
+    json_builder_set_member_name (b, "width");
+    json_builder_add_int_value (b, r->width);
+    json_builder_set_member_name (b, "height");
+    json_builder_add_int_value (b, r->height);
+    json_builder_set_member_name (b, "playlist");
+    json_builder_add_string_value (b, location);
+    json_builder_set_member_name (b, "target_bitrate");
+    json_builder_add_int_value (b, (gint64) r->desc->bitrate * 1000);
+    json_builder_set_member_name (b, "target_peak_bitrate");
+    json_builder_add_int_value (b, (gint64) r->desc->peak_bitrate * 1000);
+    json_builder_set_member_name (b, "bandwidth");
+    json_builder_add_int_value (b, get_uint (s, "bandwidth"));
+    json_builder_set_member_name (b, "average_bandwidth");
+    json_builder_add_int_value (b, get_uint (s, "average-bandwidth"));
+    json_builder_set_member_name (b, "codecs");
+    json_builder_add_string_value (b, get_string (s, "codecs"));
+    json_builder_set_member_name (b, "size");
+    json_builder_add_int_value (b, a->rungs[i].size);
+    json_builder_set_member_name (b, "segments");
+    json_builder_add_int_value (b, get_uint (s, "segments"));
+    json_builder_set_member_name (b, "duration");
+    json_builder_add_double_value (b, get_double (s, "duration"));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static JsonNode *
+failure_summary (const RcxTranscodeOptions * options, const GError * error,
+    const gchar * encoder, gint64 start_us)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  gboolean interrupted = g_error_matches (error, RCX_TRANSCODE_ERROR,
+      RCX_TRANSCODE_ERROR_INTERRUPTED);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, interrupted ? "interrupted" : "failed");
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, options->source);
+  json_builder_set_member_name (b, "destination");
+  json_builder_add_string_value (b, options->destination);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, error->message);
+  json_builder_set_member_name (b, "encoder");
+  if (encoder)
+    json_builder_add_string_value (b, encoder);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "master");
+  json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "wall_time");
+  json_builder_add_double_value (b, (g_get_monotonic_time () - start_us) /
+      (gdouble) G_USEC_PER_SEC);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* ---- the job ----------------------------------------------------------- */
+
+gchar *
+rcx_transcode_source_uri (const gchar * source, GError ** error)
+{
+  if (g_str_has_prefix (source, "s3://"))
+    return g_strdup (source);
+  if (strstr (source, "://")) {
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+        "%s: only files and s3:// URIs are supported", source);
+    return NULL;
+  }
+  if (!g_file_test (source, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INPUT,
+        "%s: no such file", source);
+    return NULL;
+  }
+  return gst_filename_to_uri (source, error);
+}
+
+static gint
+encoder_by_name (const RcxPipelineDesc * desc, const gchar * name)
+{
+  for (guint i = 0; i < desc->n_encoders; i++) {
+    if (g_strcmp0 (desc->encoders[i].name, name) == 0
+        || g_strcmp0 (desc->encoders[i].element, name) == 0)
+      return i;
+  }
+  return -1;
+}
+
+/* After a hardware failure decodebin3 must not pick the device decoder
+ * again. */
+static void
+demote_decoder (const RcxEncoderDesc * enc)
+{
+  g_autoptr (GstPluginFeature) f = NULL;
+
+  if (!enc->decoder)
+    return;
+  f = GST_PLUGIN_FEATURE (gst_element_factory_find (enc->decoder));
+  if (f)
+    gst_plugin_feature_set_rank (f, GST_RANK_NONE);
+}
+
+static RcxStore *
+open_store (const RcxTranscodeOptions * options, GError ** error)
+{
+  g_auto (RcxS3Config) s3 = { 0 };
+  g_autoptr (GError) local = NULL;
+  RcxStore *store;
+
+  rcx_s3_config_init (&s3);
+  s3.endpoint_uri = g_strdup (options->endpoint_uri);
+  store = rcx_store_new (options->destination, &s3, &local);
+  if (!store) {
+    gboolean config = g_error_matches (local, G_IO_ERROR,
+        G_IO_ERROR_INVALID_FILENAME)
+        || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)
+        || g_error_matches (local, RCX_S3_ERROR, RCX_S3_ERROR_SETTINGS);
+    g_set_error (error, RCX_TRANSCODE_ERROR, config ?
+        RCX_TRANSCODE_ERROR_CONFIG : RCX_TRANSCODE_ERROR_FAILED,
+        "destination %s: %s", options->destination, local->message);
+  }
+  return store;
+}
+
+JsonNode *
+rcx_transcode_run (const RcxTranscodeOptions * options,
+    JsonNode ** failure_out, GError ** error)
+{
+  const RcxPipelineDesc *desc = options->desc;
+  g_auto (RcxSourceInfo) source = { 0 };
+  g_autoptr (GError) local = NULL;
+  g_autofree gchar *uri = NULL;
+  g_autofree gchar *fallback_reason = NULL;
+  g_autoptr (RcxStore) store = NULL;
+  gint64 start_us = g_get_monotonic_time ();
+  const gchar *encoder_name = NULL;
+  gint index;
+  JsonNode *result = NULL;
+
+  /* Which encoder entry first. */
+  if (options->encoder) {
+    index = encoder_by_name (desc, options->encoder);
+    if (index < 0) {
+      g_set_error (&local, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+          "no encoder named \"%s\" in the description", options->encoder);
+      goto failed;
+    }
+    if (!rcx_builder_encoder_available (&desc->encoders[index], NULL)) {
+      g_set_error (&local, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+          "encoder %s is not available here", options->encoder);
+      goto failed;
+    }
+  } else if ((index = rcx_builder_find_encoder (desc, 0)) < 0) {
+    g_set_error (&local, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+        "none of the description's encoders is available here");
+    goto failed;
+  }
+
+  /* The source: bad inputs fail here, before anything is written. */
+  if (!(uri = rcx_transcode_source_uri (options->source, &local)))
+    goto failed;
+  g_info ("probing %s", uri);
+  if (!rcx_probe_source (uri, options->probe_timeout, &source, &local)) {
+    g_prefix_error (&local, "%s: ", options->source);
+    local->domain = RCX_TRANSCODE_ERROR;
+    local->code = RCX_TRANSCODE_ERROR_INPUT;
+    goto failed;
+  }
+  if (!source.has_video) {
+    g_set_error (&local, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INPUT,
+        "%s: the source has no video stream", options->source);
+    goto failed;
+  }
+  g_info ("source: %ux%u, %d/%d fps, %.3f s, %s%s%s%s", source.width,
+      source.height, source.fps_n, source.fps_d,
+      GST_CLOCK_TIME_IS_VALID (source.duration) ?
+      (gdouble) source.duration / GST_SECOND : -1.0,
+      source.video_codec ? source.video_codec : "?",
+      source.has_audio ? ", audio" : ", no audio",
+      source.interlaced ? ", interlaced" : "",
+      source.orientation ? ", rotated" : "");
+
+  if (!(store = open_store (options, &local)))
+    goto failed;
+
+  while (TRUE) {
+    RcxPlanOptions popts = {
+      .source = options->source,
+      .destination = rcx_store_get_location (store),
+      .endpoint_uri = options->endpoint_uri,
+      .with_thumbnail = TRUE,
+    };
+    g_autoptr (RcxPlan) plan = NULL;
+    Attempt a = { 0 };
+    gboolean ok;
+    g_autofree gchar *line = NULL;
+
+    encoder_name = desc->encoders[index].name;
+    plan = rcx_plan_new (desc, index, &source, &popts, &local);
+    if (!plan) {
+      local->domain = RCX_TRANSCODE_ERROR;
+      local->code = g_error_matches (local, GST_CORE_ERROR,
+          GST_CORE_ERROR_MISSING_PLUGIN) ? RCX_TRANSCODE_ERROR_CONFIG :
+          RCX_TRANSCODE_ERROR_INPUT;
+      goto failed;
+    }
+    line = rcx_plan_to_command_line (plan);
+    g_info ("encoder %s, %u rungs, %d/%d fps; pipeline: %s", encoder_name,
+        plan->n_rungs, plan->fps_n, plan->fps_d, line);
+
+    a.options = options;
+    a.plan = plan;
+    a.duration = source.duration;
+    a.progress = rcx_progress_new (options->progress,
+        options->progress_interval);
+    g_mutex_init (&a.lock);
+
+    ok = attempt_run (&a, &local);
+    if (ok) {
+      g_autofree gchar *master = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      gboolean thumb_ok;
+
+      /* Thumbnail, then the master playlist last. */
+      thumb_ok = a.thumbnail != NULL;
+      ok = store_thumbnail (&a, store, &local);
+      if (ok && !g_cancellable_is_cancelled (options->cancellable)) {
+        master = master_playlist (&a);
+        bytes = g_bytes_new_take (master, strlen (master));
+        master = NULL;
+        ok = rcx_store_put (store, desc->output.master, bytes,
+            "application/vnd.apple.mpegurl", "max-age=300",
+            options->cancellable, &local);
+      } else if (ok) {
+        g_set_error_literal (&local, RCX_TRANSCODE_ERROR,
+            RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted");
+        ok = FALSE;
+      }
+      if (ok)
+        result = summary (&a, store, fallback_reason, thumb_ok, start_us);
+      else if (local->domain != RCX_TRANSCODE_ERROR)
+        g_prefix_error (&local, "storing the outputs: ");
+    }
+    rcx_progress_free (a.progress);
+
+    if (!ok && a.device_failure && !g_error_matches (local,
+            RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INTERRUPTED)
+        && !options->encoder) {
+      gint next = rcx_builder_find_encoder (desc, index + 1);
+
+      if (next >= 0) {
+        g_warning ("encoder %s failed (%s); retrying with %s",
+            encoder_name, local->message, desc->encoders[next].name);
+        g_free (fallback_reason);
+        fallback_reason = g_strdup_printf ("%s failed: %s", encoder_name,
+            local->message);
+        demote_decoder (&desc->encoders[index]);
+        g_clear_error (&local);
+        attempt_clear (&a);
+        index = next;
+        continue;
+      }
+    }
+    attempt_clear (&a);
+    if (!ok)
+      goto failed;
+    return result;
+  }
+
+failed:
+  if (failure_out)
+    *failure_out = failure_summary (options, local, encoder_name, start_us);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return NULL;
+}

@@ -1,0 +1,51 @@
+/* rcx-transcode.h: one transcode job, SRC -> HLS ladder in DST.
+ *
+ * Probes the source, plans and builds the pipeline (rcx-builder.h), runs
+ * it with a watchdog, falls back to the next encoder entry when a hardware
+ * attempt fails, stores the thumbnail, and writes the master playlist LAST
+ * from the rungs' reports, never after an error or an interruption.
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "rcx-pipeline-desc.h"
+#include "rcx-progress.h"
+
+G_BEGIN_DECLS
+
+#define RCX_TRANSCODE_ERROR (rcx_transcode_error_quark ())
+GQuark rcx_transcode_error_quark (void);
+
+typedef enum {
+  RCX_TRANSCODE_ERROR_CONFIG,   /* bad destination, no usable encoder, ... (exit 2) */
+  RCX_TRANSCODE_ERROR_INPUT,    /* the source is unreadable or unusable */
+  RCX_TRANSCODE_ERROR_FAILED,   /* the pipeline failed */
+  RCX_TRANSCODE_ERROR_WATCHDOG, /* no progress for watchdog seconds */
+  RCX_TRANSCODE_ERROR_INTERRUPTED,      /* cancelled (SIGINT / SIGTERM) */
+} RcxTranscodeErrorCode;
+
+typedef struct {
+  const gchar *source;          /* file path or s3:// URI */
+  const gchar *destination;     /* folder or s3:// prefix */
+  const RcxPipelineDesc *desc;
+  const gchar *encoder;         /* force this encoder entry (by name); NULL: by preference */
+  const gchar *endpoint_uri;    /* S3 endpoint; NULL: environment */
+  guint watchdog;               /* seconds without progress before failing */
+  guint probe_timeout;          /* seconds */
+  RcxProgressStyle progress;
+  guint progress_interval;      /* seconds, for RCX_PROGRESS_LINES */
+  GCancellable *cancellable;    /* cancel to interrupt (no master is written) */
+} RcxTranscodeOptions;
+
+/* Runs the job. On success returns the summary (see docs/runner.md); on
+ * failure NULL with @error, and @summary_out (may be NULL) gets a failure
+ * summary. */
+JsonNode *rcx_transcode_run (const RcxTranscodeOptions * options,
+    JsonNode ** failure_summary, GError ** error);
+
+/* file path -> file:// URI, s3:// unchanged. */
+gchar *rcx_transcode_source_uri (const gchar * source, GError ** error);
+
+G_END_DECLS
