@@ -448,9 +448,7 @@ def peak_and_average(segs, target):
                 break
             if dur >= 0.5 * target:
                 peak = max(peak, bits / dur)
-    if peak == 0.0:
-        peak = avg
-    return peak, avg
+    return max(peak, avg), avg
 
 
 def check_media_playlist(rep, pl, name, iframe=False):
@@ -878,6 +876,14 @@ def check_iframes(rep, reader, master, mloc, rungs):
                              f"(byte {end})")
                 if off + n > seg["bytes"]:
                     rep.fail("I1", f"{iname}: entry {i} runs past the end of {e['uri']}")
+        rates = [e["byterange"][0] * 8 / e["duration"] for e in pl.segments
+                 if "byterange" in e and e.get("duration", 0) > 0]
+        try:
+            bw = int(attrs.get("BANDWIDTH", ""))
+            if rates and abs(bw - max(rates)) > 0.1 * max(rates):
+                rep.fail("I1", f"{iname}: BANDWIDTH {bw}, the I-frames' measured peak is {max(rates):.0f}")
+        except ValueError:
+            rep.fail("I1", f"{iname}: no valid BANDWIDTH in its EXT-X-I-FRAME-STREAM-INF")
         nidr = len(r["video"]["idr"])
         if found and len(pl.segments) != nidr:
             rep.fail("I1", f"{iname}: {len(pl.segments)} entries for {nidr} IDRs")

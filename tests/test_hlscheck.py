@@ -353,12 +353,16 @@ class HlsCheckTest(rcxtest.TestCase):
         text = re.sub(r"#EXT-X-BYTERANGE:(\d+)@(\d+)", lambda x: f"#EXT-X-BYTERANGE:{x.group(1)}@{int(x.group(2)) + 188}",
                       text, 1)
         text = text.replace("#EXT-X-I-FRAMES-ONLY\n", "")
+        m = read(os.path.join(out, "master.m3u8"))
+        write(os.path.join(out, "master.m3u8"), re.sub(r'(I-FRAME-STREAM-INF:BANDWIDTH=)(\d+)(.*v1/iframes)',
+                                                     lambda x: f"{x.group(1)}{int(x.group(2)) * 2}{x.group(3)}", m))
         write(p, text)
         rep = self.assertBroken(out, ["I1"], only=True)
         t = rep.text()
         self.assertIn("no EXT-X-I-FRAME-STREAM-INF with RESOLUTION=960x540", t)
         self.assertIn("does not start on an IDR", t)
         self.assertIn("no #EXT-X-I-FRAMES-ONLY", t)
+        self.assertIn("the I-frames' measured peak", t)
 
     # --- elementary streams
     def test_E1_E2_E3_E4_E7_bad_encodes(self):
