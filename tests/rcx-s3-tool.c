@@ -21,7 +21,33 @@ typedef struct
   gchar *ranges;
   gchar *content_type;
   gint64 abort_after;
+  gint cancel_after_ms;
 } ToolOptions;
+
+/* Cancelled after --cancel-after-ms, as an element's unlock() would. */
+static GCancellable *cancel;
+
+static gboolean
+cancel_cb (gpointer data)
+{
+  g_cancellable_cancel (cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+cancel_thread (gpointer data)
+{
+  GMainContext *ctx = g_main_context_new ();
+  GSource *source = g_timeout_source_new (GPOINTER_TO_UINT (data));
+
+  g_source_set_callback (source, cancel_cb, NULL, NULL);
+  g_source_attach (source, ctx);
+  while (!g_cancellable_is_cancelled (cancel))
+    g_main_context_iteration (ctx, TRUE);
+  g_source_unref (source);
+  g_main_context_unref (ctx);
+  return NULL;
+}
 
 static void
 log_to_stderr (GLogLevelFlags level, const gchar * message, gpointer data)
@@ -42,7 +68,7 @@ do_put (RcxS3Client * client, const gchar * bucket, const gchar * key,
   if (map == NULL)
     return FALSE;
   body = g_mapped_file_get_bytes (map);
-  if (!rcx_s3_put_object (client, bucket, key, body, &options, &etag, NULL,
+  if (!rcx_s3_put_object (client, bucket, key, body, &options, &etag, cancel,
           error))
     return FALSE;
   json_builder_set_member_name (b, "etag");
@@ -60,7 +86,8 @@ do_get (RcxS3Client * client, const gchar * bucket, const gchar * key,
   g_autoptr (GFileOutputStream) os = NULL;
   gssize n;
 
-  in = rcx_s3_get_object (client, bucket, key, 0, 0, NULL, &info, NULL, error);
+  in = rcx_s3_get_object (client, bucket, key, 0, 0, NULL, &info, cancel,
+      error);
   if (in == NULL)
     return FALSE;
   os = g_file_replace (out, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error);
@@ -68,7 +95,7 @@ do_get (RcxS3Client * client, const gchar * bucket, const gchar * key,
     return FALSE;
   n = g_output_stream_splice (G_OUTPUT_STREAM (os), in,
       G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
-      G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error);
+      G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, cancel, error);
   if (n < 0)
     return FALSE;
   json_builder_set_member_name (b, "size");
@@ -108,7 +135,7 @@ do_read (RcxS3Client * client, const gchar * bucket, const gchar * key,
 
     while (length == 0 || done < length) {
       gsize want = length ? MIN (chunk, length - done) : chunk;
-      gssize n = rcx_s3_reader_read (reader, offset + done, buf, want, NULL,
+      gssize n = rcx_s3_reader_read (reader, offset + done, buf, want, cancel,
           error);
 
       if (n < 0)
@@ -124,7 +151,7 @@ do_read (RcxS3Client * client, const gchar * bucket, const gchar * key,
   }
   if (!g_output_stream_close (G_OUTPUT_STREAM (os), NULL, error))
     return FALSE;
-  if (!rcx_s3_reader_get_info (reader, &info, NULL, error))
+  if (!rcx_s3_reader_get_info (reader, &info, cancel, error))
     return FALSE;
   json_builder_set_member_name (b, "opens");
   json_builder_add_int_value (b, rcx_s3_reader_get_open_count (reader));
@@ -144,7 +171,7 @@ do_head (RcxS3Client * client, const gchar * bucket, const gchar * key,
 {
   g_auto (RcxS3ObjectInfo) info = { 0, };
 
-  if (!rcx_s3_head_object (client, bucket, key, &info, NULL, error))
+  if (!rcx_s3_head_object (client, bucket, key, &info, cancel, error))
     return FALSE;
   json_builder_set_member_name (b, "size");
   json_builder_add_int_value (b, (gint64) info.size);
@@ -161,7 +188,7 @@ static gboolean
 do_delete (RcxS3Client * client, const gchar * bucket, const gchar * key,
     const gchar * file, ToolOptions * o, JsonBuilder * b, GError ** error)
 {
-  return rcx_s3_delete_object (client, bucket, key, NULL, error);
+  return rcx_s3_delete_object (client, bucket, key, cancel, error);
 }
 
 /* RcxS3Upload from FILE, read in --chunk pieces (not mapped, so the peak
@@ -199,11 +226,11 @@ do_upload (RcxS3Client * client, const gchar * bucket, const gchar * key,
         error);
     if (!ok || n == 0)
       break;
-    ok = rcx_s3_upload_write (upload, buf, n, NULL, error);
+    ok = rcx_s3_upload_write (upload, buf, n, cancel, error);
     off += n;
   }
   if (ok && !aborted)
-    ok = rcx_s3_upload_finish (upload, NULL, error);
+    ok = rcx_s3_upload_finish (upload, cancel, error);
   if (!ok || aborted) {
     gboolean abort_ok = rcx_s3_upload_abort (upload, &abort_error);
 
@@ -243,6 +270,8 @@ main (int argc, char **argv)
         "T"},
     {"abort-after", 0, 0, G_OPTION_ARG_INT64, &o.abort_after,
         "Abort the upload after B bytes", "B"},
+    {"cancel-after-ms", 0, 0, G_OPTION_ARG_INT, &o.cancel_after_ms,
+        "Cancel the operation after MS milliseconds", "MS"},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx =
@@ -291,6 +320,11 @@ main (int argc, char **argv)
     return 2;
   }
   rcx_s3_client_set_log_func (client, log_to_stderr, NULL, NULL);
+
+  cancel = g_cancellable_new ();
+  if (o.cancel_after_ms > 0)
+    g_thread_unref (g_thread_new ("cancel", cancel_thread,
+            GUINT_TO_POINTER (o.cancel_after_ms)));
 
   json_builder_begin_object (b);
   ok = cmd (client, argv[2], argv[3], argc > 4 ? argv[4] : NULL, &o, b, &error);

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 
 import rcxtest
 from faultproxy import FaultProxy
@@ -51,6 +52,7 @@ class S3ClientTest(rcxtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.boto.close()
         cls.proxy.stop()
         cls.s3.stop()
 
@@ -292,6 +294,32 @@ class S3ClientTest(rcxtest.TestCase):
         gets = self.proxy.requests(method="GET")
         self.assertEqual(len(gets), 2, "a 412 is final")
         self.assertTrue(gets[1]["if_match"])
+
+    def test_cancel_stalled_read(self):
+        src = random_file(os.path.join(self.tmp, "src"), 3 * MIB, 16)
+        self.put_boto("cancel.bin", src)
+        self.proxy.add_fault("stall", method="GET", after_bytes=MIB, seconds=20, count=1)
+        out = os.path.join(self.tmp, "out")
+        t0 = time.monotonic()
+        res = self.tool("read", BUCKET, "cancel.bin", out, "--timeout", 60,
+                        "--cancel-after-ms", 500, expect_ok=False)
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertEqual((res["domain"], res["code"]), ("g-io-error-quark", 19))  # CANCELLED
+
+    def test_cancel_blocked_upload_aborts(self):
+        src = random_file(os.path.join(self.tmp, "src"), 16 * MIB, 17)
+        # every part hangs: write() blocks (one part in flight at most)
+        self.proxy.add_fault("stall", method="PUT", query="partNumber=", after_bytes=0,
+                             seconds=20, count=None)
+        t0 = time.monotonic()
+        res = self.tool("upload", BUCKET, "hang.mp4", src, "--part-size", 5 * MIB,
+                        "--parallel", 1, "--timeout", 60, "--cancel-after-ms", 1000,
+                        expect_ok=False)
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertEqual((res["domain"], res["code"]), ("g-io-error-quark", 19))  # CANCELLED
+        self.assertLess(res["bytes"], 16 * MIB, "write() blocked")
+        self.assertEqual(len(self.proxy.requests(method="DELETE", query="uploadId=")), 1)
+        self.assertEqual(len(self.proxy.requests(method="PUT", query="partNumber=")), 1)
 
     def test_get_retries_5xx_before_body(self):
         src = random_file(os.path.join(self.tmp, "src"), 2 * MIB, 13)
