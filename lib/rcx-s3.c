@@ -504,6 +504,7 @@ typedef struct
   gboolean streaming;
   /* extra headers, NULL-terminated name/value pairs */
   const gchar *const *headers;
+  guint attempts;               /* out: attempts of the final answer */
 } S3Call;
 
 static gchar *
@@ -596,7 +597,7 @@ response_to_error (RcxHttpResponse * response, const gchar * what,
 /* Sends one S3 call with retries. Returns the 2xx response, or NULL with
  * an RCX_S3_ERROR (or G_IO_ERROR_CANCELLED). */
 static RcxHttpResponse *
-s3_send (RcxS3Client * client, const S3Call * call,
+s3_send (RcxS3Client * client, S3Call * call,
     GCancellable * cancellable, GError ** error)
 {
   g_autofree gchar *path = NULL;
@@ -672,6 +673,7 @@ s3_send (RcxS3Client * client, const S3Call * call,
           what, local_error->message);
     return NULL;
   }
+  call->attempts = response->attempts;
   if (response->status < 200 || response->status >= 300
       || response->error_code != NULL) {
     response_to_error (response, what, error);
@@ -917,6 +919,35 @@ rcx_s3_upload_part (RcxS3Client * client, const gchar * bucket,
   return g_strdup (etag);
 }
 
+/* The ETag S3 gives an object made of these parts: "<md5 of the parts'
+ * binary MD5s>-<n>" (NULL when a part's ETag is not an MD5, e.g. SSE-KMS). */
+static gchar *
+multipart_etag (const gchar * const *etags, guint n_parts)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_MD5);
+  guint i, j;
+
+  for (i = 0; i < n_parts; i++) {
+    const gchar *e = etags[i];
+    guint8 digest[16];
+
+    if (e[0] == '"')
+      e++;
+    if (strlen (e) < 32 || (e[32] != '\0' && e[32] != '"'))
+      return NULL;
+    for (j = 0; j < 16; j++) {
+      gint hi = g_ascii_xdigit_value (e[2 * j]);
+      gint lo = g_ascii_xdigit_value (e[2 * j + 1]);
+
+      if (hi < 0 || lo < 0)
+        return NULL;
+      digest[j] = (guint8) (hi << 4 | lo);
+    }
+    g_checksum_update (sum, digest, sizeof (digest));
+  }
+  return g_strdup_printf ("\"%s-%u\"", g_checksum_get_string (sum), n_parts);
+}
+
 gboolean
 rcx_s3_complete_multipart_upload (RcxS3Client * client,
     const gchar * bucket, const gchar * key, const gchar * upload_id,
@@ -931,6 +962,7 @@ rcx_s3_complete_multipart_upload (RcxS3Client * client,
       "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
   g_autoptr (GBytes) body = NULL;
   g_autoptr (RcxHttpResponse) response = NULL;
+  g_autoptr (GError) local_error = NULL;
   guint i;
 
   for (i = 0; i < n_parts; i++) {
@@ -945,8 +977,30 @@ rcx_s3_complete_multipart_upload (RcxS3Client * client,
   call.body = body;
   call.content_type = "application/xml";
 
-  response = s3_send (client, &call, cancellable, error);
-  return response != NULL;
+  response = s3_send (client, &call, cancellable, &local_error);
+  if (response != NULL)
+    return TRUE;
+  /* an attempt whose answer got lost may have completed the upload: the
+   * retry then finds no upload, and the object is there with the ETag of
+   * exactly these parts */
+  if (call.attempts > 1
+      && g_error_matches (local_error, RCX_S3_ERROR, RCX_S3_ERROR_NOT_FOUND)
+      && g_strcmp0 (rcx_s3_error_get_s3_code (local_error),
+          "NoSuchUpload") == 0) {
+    g_auto (RcxS3ObjectInfo) info = { 0, };
+    g_autofree gchar *expected = multipart_etag (etags, n_parts);
+
+    if (expected != NULL
+        && rcx_s3_head_object (client, bucket, key, &info, cancellable, NULL)
+        && g_strcmp0 (info.etag, expected) == 0) {
+      rcx_http_client_log (client->http, G_LOG_LEVEL_INFO,
+          "S3 CompleteMultipartUpload s3://%s/%s: completed by an earlier "
+          "attempt (ETag %s)", bucket, key, info.etag);
+      return TRUE;
+    }
+  }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }
 
 gboolean

@@ -36,6 +36,10 @@ def random_file(path, size, seed):
     return path
 
 
+def aws_multipart_etag(md5s):
+    return '"%s-%d"' % (hashlib.md5(b"".join(md5s)).hexdigest(), len(md5s))
+
+
 def sha(path):
     return rcxtest.sha256_file(path)
 
@@ -171,6 +175,38 @@ class S3ClientTest(rcxtest.TestCase):
         # what boto3 lists is what we wrote
         head = self.boto.head_object(Bucket=BUCKET, Key="big/multi.mp4")
         self.assertEqual(head["ContentLength"], size)
+
+    def complete_answer_lost(self, key, etag_of):
+        # the first CompleteMultipartUpload completes but its answer is cut;
+        # the retry finds no upload (as S3 answers); the HEAD that follows
+        # shows the ETag AWS gives (s3rver's is the whole object's MD5)
+        size, part = 11 * MIB, 5 * MIB
+        src = random_file(os.path.join(self.tmp, "src"), size, 18)
+        with open(src, "rb") as f:
+            data = f.read()
+        md5s = [hashlib.md5(data[i:i + part]).digest() for i in range(0, size, part)]
+        etag = etag_of(md5s)
+        self.proxy.add_fault("reset", method="POST", query="uploadId=", after_bytes=1, count=1)
+        self.proxy.add_fault("error", method="POST", query="uploadId=", status=404,
+                             code="NoSuchUpload", count=1)
+        self.proxy.add_fault("headers", method="HEAD", headers={"ETag": etag}, count=1)
+        return src, self.tool("upload", BUCKET, key, src, "--part-size", part,
+                              expect_ok=etag_of is aws_multipart_etag)
+
+    def test_complete_answer_lost(self):
+        src, res = self.complete_answer_lost("lost.mp4", aws_multipart_etag)
+        self.assertEqual(len(self.proxy.requests(method="POST", query="uploadId=")), 2)
+        self.assertEqual(len(self.proxy.requests(method="HEAD")), 1)
+        self.assertNotIn("abort_ok", res)
+        with open(src, "rb") as f:
+            self.assertEqual(self.get_boto("lost.mp4"), f.read())
+
+    def test_complete_answer_lost_other_object(self):
+        # an object with another ETag is not ours: the error stands
+        _, res = self.complete_answer_lost("lost2.mp4",
+                                           lambda md5s: '"%s-3"' % ("0" * 32))
+        self.assertEqual(res["s3_code"], "NoSuchUpload")
+        self.assertEqual(len(self.proxy.requests(method="DELETE", query="uploadId=")), 1)
 
     def test_small_upload_is_one_put(self):
         src = random_file(os.path.join(self.tmp, "src"), 100000, 5)
