@@ -16,7 +16,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#define REFRESH_MARGIN (5 * 60 * G_USEC_PER_SEC)
+#define REFRESH_MARGIN ((gint64) 5 * 60 * G_USEC_PER_SEC)
 #define CONTAINER_HOST_URI "http://169.254.170.2"
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
 #define IMDS_TOKEN_TTL "21600"
