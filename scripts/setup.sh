@@ -10,7 +10,7 @@ DEBS="meson ninja-build pkg-config gcc
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  ffmpeg nodejs npm python3 python3-boto3 python3-botocore python3-psycopg2 awscli
+  ffmpeg nodejs npm python3 python3-boto3 python3-botocore python3-psycopg2 python3-gi gir1.2-gstreamer-1.0 awscli
   postgresql chromium iproute2 ca-certificates time"
 
 missing=""

@@ -1,0 +1,623 @@
+"""The job records against a real PostgreSQL 15 with db/migrations, behind
+our PostgREST-compatible test server:
+
+- the database itself refuses illegal transitions (SQL and REST);
+- librcx's client (rcx-postgrest, rcx-jobs through tests/rcx-jobs-tool)
+  claims, reports, succeeds, fails, releases; of concurrent claims exactly
+  one wins; 5xx are retried with the standard policy, 4xx never; the final
+  state lands once the server is back;
+- jobstatus writes progress from its own thread: with the REST server
+  stopped or stalled the pipeline runs at full speed and the last value
+  lands afterwards;
+- the service key never appears in any log (GST_DEBUG=*:9,
+  G_MESSAGES_DEBUG=all).
+"""
+import json
+import os
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import psycopg2
+
+import rcxtest
+from postgres import Postgres
+from postgrest_fake import PostgrestFake, make_jwt
+
+TOOL = os.path.join(rcxtest.BUILD_DIR, "tests", "rcx-jobs-tool")
+ORG = "0e0e0e0e-0000-4000-8000-000000000001"
+
+
+def wait_until(pred, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def collect_lines(stream, lines):
+    for line in iter(stream.readline, ""):
+        lines.append(line)
+
+
+class DbTestCase(rcxtest.TestCase):
+    """One database and one REST server per class; each test makes its own
+    rows."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = Postgres().start()
+        try:
+            cls.rest = PostgrestFake(cls.pg.dsn).start()
+        except Exception:
+            cls.pg.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rest.close()
+        cls.pg.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.rest.heal()
+        self.rest.delay = 0
+        if self.rest._server is None:
+            self.rest.start()
+        self.conn = self.pg.connect()
+        self.addCleanup(self.conn.close)
+
+    def sql(self, query, *args):
+        with self.conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall() if cur.description else None
+
+    def make_job(self):
+        media = self.sql("INSERT INTO media_assets (org_id, source_key) VALUES (%s, 'in/x.mp4') "
+                         "RETURNING id", ORG)[0][0]
+        job = self.sql("INSERT INTO jobs (media_id, org_id) VALUES (%s, %s) RETURNING id", media, ORG)[0][0]
+        return str(job), str(media)
+
+    def job(self, job_id):
+        rows = self.sql("SELECT state, attempts, worker_id, progress, error_reason, started_at, "
+                        "finished_at FROM jobs WHERE id = %s", job_id)
+        return dict(zip(("state", "attempts", "worker_id", "progress", "error_reason",
+                         "started_at", "finished_at"), rows[0]))
+
+    def media(self, media_id):
+        rows = self.sql("SELECT status, streaming_url, thumbnail_url, duration_s, renditions, "
+                        "error_reason FROM media_assets WHERE id = %s", media_id)
+        return dict(zip(("status", "streaming_url", "thumbnail_url", "duration_s", "renditions",
+                         "error_reason"), rows[0]))
+
+    def env(self, **extra):
+        env = rcxtest.gst_env()
+        env.update(SUPABASE_URL=self.rest.url, SUPABASE_SERVICE_KEY=self.rest.service_key)
+        env.update(extra)
+        return env
+
+    def tool(self, *args, check=True, **kw):
+        res = subprocess.run([TOOL, *args], env=self.env(), capture_output=True, text=True, timeout=120, **kw)
+        if check and res.returncode != 0:
+            self.fail(f"rcx-jobs-tool {' '.join(args)}: {res.returncode}\n{res.stdout}\n{res.stderr}")
+        return res
+
+    def rest_call(self, method, path, body=None, key=None, auth=True, prefer=None):
+        key = self.rest.service_key if key is None else key
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["apikey"] = key
+            if auth:
+                headers["Authorization"] = "Bearer " + key
+        if prefer:
+            headers["Prefer"] = prefer
+        req = urllib.request.Request(self.rest.url + path, method=method, headers=headers,
+                                     data=None if body is None else json.dumps(body).encode())
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                data = r.read()
+                return r.status, json.loads(data) if data else None
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+
+class SchemaTest(DbTestCase):
+    def assertSqlState(self, code, query, *args):
+        with self.assertRaises(psycopg2.Error) as cm:
+            self.sql(query, *args)
+        self.assertEqual(cm.exception.pgcode, code, str(cm.exception))
+
+    def test_job_life_cycle(self):
+        job, _ = self.make_job()
+        j = self.job(job)
+        self.assertEqual((j["state"], j["attempts"], j["progress"]), ("queued", 0, 0))
+        self.assertIsNone(j["started_at"])
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'w1' WHERE id = %s", job)
+        j = self.job(job)
+        self.assertEqual((j["state"], j["attempts"], j["worker_id"]), ("running", 1, "w1"))
+        self.assertIsNotNone(j["started_at"])
+        self.sql("UPDATE jobs SET progress = 42.5 WHERE id = %s", job)
+        self.assertEqual(self.job(job)["progress"], 42.5)
+        # release, claim again: a second attempt
+        self.sql("UPDATE jobs SET state = 'queued' WHERE id = %s", job)
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"], j["progress"], j["attempts"]), ("queued", None, 0, 1))
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'w2' WHERE id = %s", job)
+        self.assertEqual(self.job(job)["attempts"], 2)
+        self.sql("UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
+        j = self.job(job)
+        self.assertEqual((j["state"], j["progress"]), ("succeeded", 100))
+        self.assertIsNotNone(j["finished_at"])
+        self.assertGreaterEqual(j["finished_at"], j["started_at"])
+
+    def test_illegal_job_transitions(self):
+        job, _ = self.make_job()
+        self.assertSqlState("RX001", "UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
+        self.assertSqlState("RX001", "UPDATE jobs SET state = 'failed', error_reason = 'x' WHERE id = %s", job)
+        self.assertSqlState("RX001", "UPDATE jobs SET progress = 5 WHERE id = %s", job)
+        # running needs a worker, failed needs a reason
+        self.assertSqlState("23514", "UPDATE jobs SET state = 'running' WHERE id = %s", job)
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'w' WHERE id = %s", job)
+        self.assertSqlState("23514", "UPDATE jobs SET state = 'failed' WHERE id = %s", job)
+        self.assertSqlState("23514", "UPDATE jobs SET progress = 101 WHERE id = %s", job)
+        self.sql("UPDATE jobs SET state = 'failed', error_reason = 'bad input' WHERE id = %s", job)
+        self.assertSqlState("RX001", "UPDATE jobs SET state = 'running', worker_id = 'w' WHERE id = %s", job)
+        self.assertSqlState("RX001", "UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
+        # an explicit retry is allowed, attempts keep counting
+        self.sql("UPDATE jobs SET state = 'queued' WHERE id = %s", job)
+        j = self.job(job)
+        self.assertEqual((j["state"], j["attempts"], j["error_reason"]), ("queued", 1, None))
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'w' WHERE id = %s", job)
+        self.sql("UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
+        for target in ("queued", "running", "failed"):
+            self.assertSqlState("RX001", "UPDATE jobs SET state = %s, worker_id = 'w', error_reason = 'x' "
+                                "WHERE id = %s", target, job)
+        self.assertSqlState("RX002", "UPDATE jobs SET org_id = gen_random_uuid() WHERE id = %s", job)
+        # a job is born queued
+        media = self.sql("INSERT INTO media_assets (org_id) VALUES (%s) RETURNING id", ORG)[0][0]
+        self.assertSqlState("RX001", "INSERT INTO jobs (media_id, org_id, state, worker_id) "
+                            "VALUES (%s, %s, 'running', 'w')", media, ORG)
+
+    def test_media_transitions(self):
+        _, media = self.make_job()
+        self.assertSqlState("RX001", "UPDATE media_assets SET status = 'transcoded' WHERE id = %s", media)
+        self.assertSqlState("RX001", "UPDATE media_assets SET status = 'complete', streaming_url = 'u' "
+                            "WHERE id = %s", media)
+        self.sql("UPDATE media_assets SET status = 'transcoding' WHERE id = %s", media)
+        self.sql("UPDATE media_assets SET status = 'transcoded' WHERE id = %s", media)
+        self.assertSqlState("23514", "UPDATE media_assets SET status = 'complete' WHERE id = %s", media)
+        self.assertSqlState("RX001", "UPDATE media_assets SET status = 'uploaded' WHERE id = %s", media)
+        self.sql("UPDATE media_assets SET status = 'complete', streaming_url = 'https://x/m.m3u8' "
+                 "WHERE id = %s", media)
+        for target in ("uploaded", "transcoding", "transcoded", "failed"):
+            self.assertSqlState("RX001", "UPDATE media_assets SET status = %s, error_reason = 'x' "
+                                "WHERE id = %s", target, media)
+
+    def test_one_live_job_per_media(self):
+        job, media = self.make_job()
+        self.assertSqlState("23505", "INSERT INTO jobs (media_id, org_id) VALUES (%s, %s)", media, ORG)
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'w' WHERE id = %s", job)
+        self.sql("UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
+        self.sql("INSERT INTO jobs (media_id, org_id) VALUES (%s, %s)", media, ORG)
+
+    def test_migrations_are_recorded(self):
+        names = [r[0] for r in self.sql("SELECT name FROM schema_migrations ORDER BY name")]
+        self.assertEqual(names, sorted(os.path.basename(p) for p in
+                                       __import__("postgres").migration_files()))
+        self.pg.apply_migrations()   # a second run is a no-op
+
+
+class RestTest(DbTestCase):
+    def assertPostgrestError(self, status, body, code):
+        self.assertEqual(set(body), {"code", "details", "hint", "message"}, body)
+        self.assertEqual(body["code"], code, body)
+        self.assertTrue(body["message"])
+
+    def test_auth(self):
+        job, _ = self.make_job()
+        path = f"/rest/v1/jobs?id=eq.{job}"
+        status, body = self.rest_call("GET", path, key="")
+        self.assertEqual(status, 401)
+        self.assertPostgrestError(status, body, "PGRST301")
+        status, body = self.rest_call("GET", path, key=make_jwt("service_role", "not-the-secret"))
+        self.assertEqual(status, 401)
+        self.assertPostgrestError(status, body, "PGRST301")
+        status, body = self.rest_call("GET", path, key=make_jwt("service_role", exp=time.time() - 10))
+        self.assertEqual((status, body["code"]), (401, "PGRST303"))
+        status, body = self.rest_call("GET", path, key="garbage")
+        self.assertEqual(status, 401)
+        # anon: no grant on the tables
+        status, body = self.rest_call("GET", path, key=self.rest.anon_key)
+        self.assertEqual((status, body["code"]), (401, "42501"))
+        # authenticated may read, not write
+        user = make_jwt("authenticated")
+        status, body = self.rest_call("GET", path, key=user)
+        self.assertEqual((status, len(body)), (200, 1))
+        status, body = self.rest_call("PATCH", path, {"progress": 1}, key=user)
+        self.assertEqual((status, body["code"]), (403, "42501"))
+        status, body = self.rest_call("GET", path)
+        self.assertEqual((status, body[0]["state"]), (200, "queued"))
+
+    def test_errors_from_the_database(self):
+        job, media = self.make_job()
+        status, body = self.rest_call("PATCH", f"/rest/v1/jobs?id=eq.{job}", {"state": "succeeded"})
+        self.assertEqual(status, 400)
+        self.assertPostgrestError(status, body, "RX001")
+        self.assertIn("queued -> succeeded", body["message"])
+        self.assertEqual(self.job(job)["state"], "queued")
+        status, body = self.rest_call("POST", "/rest/v1/jobs", {"media_id": media, "org_id": ORG})
+        self.assertEqual(status, 409)
+        self.assertPostgrestError(status, body, "23505")
+        status, body = self.rest_call("GET", "/rest/v1/jobs?id=eq.not-a-uuid")
+        self.assertEqual((status, body["code"]), (400, "22P02"))
+        status, body = self.rest_call("GET", "/rest/v1/nope")
+        self.assertEqual((status, body["code"]), (404, "42P01"))
+
+    def test_conditional_updates_and_prefer(self):
+        job, media = self.make_job()
+        path = f"/rest/v1/jobs?id=eq.{job}&state=eq.queued&select=id,state,attempts"
+        status, rows = self.rest_call("PATCH", path, {"state": "running", "worker_id": "w1"},
+                                      prefer="return=representation")
+        self.assertEqual((status, rows), (200, [{"id": job, "state": "running", "attempts": 1}]))
+        # a duplicate delivery claims nothing
+        status, rows = self.rest_call("PATCH", path, {"state": "running", "worker_id": "w2"},
+                                      prefer="return=representation")
+        self.assertEqual((status, rows), (200, []))
+        self.assertEqual(self.job(job)["worker_id"], "w1")
+        status, rows = self.rest_call("PATCH", f"/rest/v1/jobs?id=eq.{job}", {"progress": 12},
+                                      prefer="return=minimal")
+        self.assertEqual((status, rows), (204, None))
+        status, rows = self.rest_call("GET", f"/rest/v1/jobs?state=in.(running,failed)&id=eq.{job}"
+                                      "&select=progress")
+        self.assertEqual((status, rows), (200, [{"progress": 12}]))
+        status, rows = self.rest_call("GET", f"/rest/v1/jobs?state=in.(queued)&id=eq.{job}")
+        self.assertEqual((status, rows), (200, []))
+        status, rows = self.rest_call("POST", "/rest/v1/media_assets",
+                                      [{"org_id": ORG, "source_key": "a"}, {"org_id": ORG, "source_key": "b"}],
+                                      prefer="return=representation")
+        self.assertEqual((status, sorted(r["source_key"] for r in rows)), (201, ["a", "b"]))
+
+    def test_concurrent_claims_over_rest(self):
+        for _ in range(5):
+            job, _ = self.make_job()
+            results = []
+            barrier = threading.Barrier(6)
+
+            def claim(i):
+                barrier.wait()
+                results.append(self.rest_call("PATCH", f"/rest/v1/jobs?id=eq.{job}&state=eq.queued",
+                                              {"state": "running", "worker_id": f"t{i}"},
+                                              prefer="return=representation"))
+            threads = [threading.Thread(target=claim, args=(i,)) for i in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertTrue(all(s == 200 for s, _ in results), results)
+            self.assertEqual(sum(len(rows) for _, rows in results), 1, results)
+            self.assertEqual(self.job(job)["attempts"], 1)
+
+
+class ClientTest(DbTestCase):
+    def test_life_cycle(self):
+        job, media = self.make_job()
+        res = self.tool("--worker", "w1", "claim", job)
+        self.assertTrue(res.stdout.startswith("claimed state=running attempts=1 worker=w1"), res.stdout)
+        self.assertEqual(self.media(media)["status"], "transcoding")
+        self.tool("--worker", "w1", "progress", job, "37.5")
+        self.assertEqual(self.job(job)["progress"], 37.5)
+        # another worker may not write this job's progress
+        res = self.tool("--worker", "w2", "progress", job, "99", check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("rcx-jobs-error-quark 1", res.stderr)
+        self.assertEqual(self.job(job)["progress"], 37.5)
+        renditions = [{"name": "720p", "bandwidth": 3000000, "uri": "720p/index.m3u8"}]
+        self.tool("--worker", "w1", "succeed", job, media, "https://cdn.test/m/master.m3u8",
+                  "https://cdn.test/m/thumb.jpg", "4812.5", json.dumps(renditions))
+        j, m = self.job(job), self.media(media)
+        self.assertEqual((j["state"], j["progress"]), ("succeeded", 100))
+        self.assertEqual((m["status"], m["streaming_url"], m["thumbnail_url"], m["duration_s"], m["renditions"]),
+                         ("complete", "https://cdn.test/m/master.m3u8", "https://cdn.test/m/thumb.jpg",
+                          4812.5, renditions))
+        # at-least-once: the same success again changes nothing, a new claim
+        # says done
+        before = self.sql("SELECT updated_at FROM jobs WHERE id = %s", job)
+        self.tool("--worker", "w1", "succeed", job, media, "https://cdn.test/m/master.m3u8")
+        self.assertEqual(self.sql("SELECT updated_at FROM jobs WHERE id = %s", job), before)
+        res = self.tool("--worker", "w3", "claim", job)
+        self.assertTrue(res.stdout.startswith("done state=succeeded"), res.stdout)
+        self.assertEqual(self.job(job)["attempts"], 1)
+
+    def test_fail_then_explicit_retry(self):
+        job, media = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        self.tool("--worker", "w1", "fail", job, media, "no video stream in input")
+        j, m = self.job(job), self.media(media)
+        self.assertEqual((j["state"], j["error_reason"]), ("failed", "no video stream in input"))
+        self.assertEqual((m["status"], m["error_reason"]), ("failed", "no video stream in input"))
+        self.tool("--worker", "w1", "fail", job, media, "no video stream in input")   # repeat: no-op
+        res = self.tool("--worker", "w2", "claim", job)
+        self.assertTrue(res.stdout.startswith("failed"), res.stdout)
+        # an operator retries it
+        self.sql("UPDATE jobs SET state = 'queued' WHERE id = %s", job)
+        res = self.tool("--worker", "w2", "claim", job)
+        self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2"), res.stdout)
+        self.assertEqual(self.media(media)["status"], "transcoding")
+
+    def test_release(self):
+        job, media = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        # only the owner releases
+        self.tool("--worker", "w2", "release", job, media)
+        self.assertEqual(self.job(job)["state"], "running")
+        self.tool("--worker", "w1", "release", job, media)
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"]), ("queued", None))
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        res = self.tool("--worker", "w2", "claim", job)
+        self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2"), res.stdout)
+
+    def test_concurrent_claims_from_c(self):
+        for _ in range(3):
+            job, _ = self.make_job()
+            res = self.tool("claim-race", job, "8")
+            self.assertEqual(res.stdout.strip(), "claimed=1 busy=7 errors=0", res.stderr)
+            self.assertEqual(self.job(job)["attempts"], 1)
+        # and from two processes at once
+        job, _ = self.make_job()
+        procs = [subprocess.Popen([TOOL, "--worker", f"p{i}", "claim", job], env=self.env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+        outs = [p.communicate(timeout=60)[0] for p in procs]
+        self.assertEqual(sorted(o.split()[0] for o in outs), ["busy", "claimed"], outs)
+
+    def test_retries_follow_the_policy(self):
+        job, _ = self.make_job()
+        # 503: 3 attempts, full-jitter backoff (base 200 ms: <= 0.2 s, <= 0.4 s)
+        self.rest.fail_all(503)
+        self.rest.clear_log()
+        res = self.tool("--backoff-ms", "200", "get", job, check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("HTTP 503", res.stderr)
+        log = self.rest.request_log("GET", "jobs")
+        self.assertEqual([r[4] for r in log], [503, 503, 503])
+        gaps = [b[0] - a[0] for a, b in zip(log, log[1:])]
+        self.assertLess(gaps[0], 0.2 + 0.15, gaps)
+        self.assertLess(gaps[1], 0.4 + 0.15, gaps)
+        self.assertIn("requests=", res.stderr + "requests=")  # the tool ran to the end
+        # two transient failures, then success: one request, three attempts
+        self.rest.fail_next(2, 503)
+        self.rest.clear_log()
+        res = self.tool("--backoff-ms", "50", "get", job)
+        self.assertIn("requests=3", res.stderr)
+        self.assertEqual([r[4] for r in self.rest.request_log()], [503, 503, 200])
+        # 4xx are never retried
+        self.rest.heal()
+        self.rest.clear_log()
+        res = self.tool("--worker", "w", "progress", job, "5", check=False)   # queued: 0 rows, then GET
+        self.assertEqual([r[1] for r in self.rest.request_log()], ["PATCH", "GET"])
+        self.rest.clear_log()
+        res = self.tool("get", "not-a-uuid", check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual([r[4] for r in self.rest.request_log()], [400])
+        self.rest.clear_log()
+        env = self.env(SUPABASE_SERVICE_KEY=make_jwt("service_role", "wrong-secret"))
+        res = subprocess.run([TOOL, "get", job], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("rcx-postgrest-error-quark 0", res.stderr)    # AUTH
+        self.assertEqual([r[4] for r in self.rest.request_log()], [401])
+
+    def test_final_state_lands_after_an_outage(self):
+        job, media = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        self.rest.stop()
+        proc = subprocess.Popen([TOOL, "--worker", "w1", "--persist", "60", "--backoff-ms", "200",
+                                 "succeed", job, media, "https://cdn.test/x/master.m3u8"],
+                                env=self.env(G_MESSAGES_DEBUG="rcx-jobs"), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(rcxtest.stop_process, proc)
+        # it keeps trying while the server is down
+        lines = []
+        # (GLib writes info messages to stdout)
+        reader = threading.Thread(target=collect_lines, args=(proc.stdout, lines), daemon=True)
+        reader.start()
+        try:
+            wait_until(lambda: sum("trying again" in l for l in lines) >= 2, 30, "two persisted retries")
+        except AssertionError:
+            raise AssertionError("".join(lines))
+        self.assertIsNone(proc.poll())
+        self.assertEqual(self.job(job)["state"], "running")
+        self.rest.start()
+        proc.wait(60)
+        reader.join(5)
+        self.assertEqual(proc.returncode, 0, "".join(lines))
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        self.assertEqual(self.media(media)["status"], "complete")
+
+
+def launch_line(job, seconds, fps=100, **props):
+    props = " ".join(f"{k.replace('_', '-')}={v}" for k, v in props.items())
+    n = int(seconds * fps)
+    return (f"videotestsrc num-buffers={n} pattern=black ! video/x-raw,width=64,height=48,framerate={fps}/1 ! "
+            f"jobstatus name=js job-id={job} duration={int(seconds * 1e9)} {props} ! fakesink sync=true")
+
+
+class ElementTest(DbTestCase):
+    def launch(self, line, env=None, **kw):
+        return subprocess.Popen(["gst-launch-1.0", "-m"] + line.split(), env=env or self.env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+    def claim(self):
+        job, media = self.make_job()
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'runner' WHERE id = %s", job)
+        return job, media
+
+    def test_progress_lands_throttled(self):
+        job, _ = self.claim()
+        self.rest.clear_log()
+        t0 = time.monotonic()
+        proc = self.launch(launch_line(job, 1.5, update_freq=0.1, db_interval=0.3))
+        out, _ = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertEqual(self.job(job)["progress"], 100)
+        self.assertEqual(self.job(job)["state"], "running")   # the runner decides success
+        patches = self.rest.request_log("PATCH", "jobs")
+        # one write per db-interval at most, plus the final one
+        self.assertGreaterEqual(len(patches), 3, patches)
+        self.assertLessEqual(len(patches), int(elapsed / 0.3) + 2, patches)
+        times = [p[0] for p in patches]
+        self.assertTrue(all(b - a >= 0.25 for a, b in zip(times[:-2], times[1:-1])), times)
+        self.assertGreaterEqual(out.count("progress, percent="), 10)
+
+    def test_server_down_mid_job(self):
+        job, _ = self.claim()
+        self.rest.clear_log()
+        seconds = 2.0
+        t0 = time.monotonic()
+        proc = self.launch(launch_line(job, seconds, update_freq=0.1, db_interval=0.2, db_flush_timeout=30))
+        self.addCleanup(rcxtest.stop_process, proc)
+        lines = []
+        reader = threading.Thread(target=collect_lines, args=(proc.stdout, lines), daemon=True)
+        reader.start()
+        wait_until(lambda: self.rest.request_log("PATCH", "jobs"), 20, "a first progress write")
+        self.rest.stop()
+        stored = self.job(job)["progress"]
+        # the pipeline reaches EOS on time while the database is unreachable
+        wait_until(lambda: any("eos=(boolean)true" in l for l in lines), 20, "EOS")
+        elapsed = time.monotonic() - t0
+        self.assertLess(elapsed, seconds + 0.8, f"the pipeline slowed down: {elapsed:.2f} s")
+        self.assertLess(self.job(job)["progress"], 100)
+        self.assertEqual(self.job(job)["progress"], stored)
+        # back: the last value lands while the element flushes
+        self.rest.start()
+        proc.wait(60)
+        reader.join(5)
+        self.assertEqual(proc.returncode, 0, "".join(lines))
+        self.assertEqual(self.job(job)["progress"], 100)
+        progress = [l for l in lines if "progress, percent=" in l]
+        self.assertGreaterEqual(len(progress), 15)
+
+    def test_stalled_server_never_slows_the_pipeline(self):
+        job, _ = self.claim()
+        self.rest.delay = 30          # every answer stalls far beyond the run
+        # afterwards: cut the stalled requests so no other test sees them
+        self.addCleanup(self.rest.start)
+        self.addCleanup(self.rest.stop)
+        seconds = 1.5
+        t0 = time.monotonic()
+        proc = self.launch(launch_line(job, seconds, update_freq=0.1, db_interval=0.1, db_flush_timeout=0.5))
+        out, _ = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+        self.rest.delay = 0
+        self.assertEqual(proc.returncode, 0, out)
+        m = [l for l in out.splitlines() if "eos=(boolean)true" in l]
+        self.assertEqual(len(m), 1, out)
+        # run time + the flush timeout, not the database's 30 s
+        self.assertLess(elapsed, seconds + 0.5 + 1.5, f"{elapsed:.2f} s")
+        self.assertGreaterEqual(out.count("progress, percent="), 10)
+
+    def test_503_is_retried_with_backoff(self):
+        job, _ = self.claim()
+        self.rest.fail_next(2, 503)
+        self.rest.clear_log()
+        proc = self.launch(launch_line(job, 1.0, update_freq=0.1, db_interval=5, db_flush_timeout=10))
+        out, _ = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, out[-3000:])
+        log = self.rest.request_log("PATCH", "jobs")
+        # the first write: two 503s, then it lands; standard full-jitter
+        # backoff with a 1 s base: <= 1 s, then <= 2 s
+        self.assertEqual([r[4] for r in log[:3]], [503, 503, 200], log)
+        gaps = [b[0] - a[0] for a, b in zip(log, log[1:3])]
+        self.assertLess(gaps[0], 1.0 + 0.2, gaps)
+        self.assertLess(gaps[1], 2.0 + 0.2, gaps)
+        self.assertEqual(self.job(job)["progress"], 100)
+        self.assertNotIn("ERROR", out)
+
+    def test_always_503_never_fails_the_pipeline(self):
+        job, _ = self.claim()
+        self.rest.fail_all(503)
+        self.rest.clear_log()
+        t0 = time.monotonic()
+        proc = self.launch(launch_line(job, 1.0, update_freq=0.1, db_interval=0.2, db_flush_timeout=0.5))
+        out, _ = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(proc.returncode, 0, out[-3000:])
+        statuses = [r[4] for r in self.rest.request_log("PATCH", "jobs")]
+        self.assertGreaterEqual(len(statuses), 2)
+        self.assertTrue(all(s == 503 for s in statuses))
+        self.assertLess(elapsed, 1.0 + 0.5 + 1.5)
+        self.assertEqual(self.job(job)["progress"], 0)
+
+    def test_key_never_logged(self):
+        """GST_DEBUG=*:9 and G_MESSAGES_DEBUG=all, through successes, retries
+        and failures: the key is in no line. (A key written into a
+        gst-launch command line would be: GStreamer's parser logs the launch
+        line; hence SUPABASE_SERVICE_KEY or setting the property in code.)"""
+        job, _ = self.claim()
+        key = self.rest.service_key
+        secret_parts = [key, key.split(".")[2]]
+        env = self.env(GST_DEBUG="*:9", G_MESSAGES_DEBUG="all", GST_DEBUG_NO_COLOR="1")
+        line = launch_line(job, 0.05, update_freq=0, db_interval=0)
+        outputs = {}
+
+        # the key from the environment, one retried write
+        self.rest.fail_next(1, 503)
+        self.rest.clear_log()
+        proc = subprocess.run(["gst-launch-1.0", "-m"] + line.split(), env=env, capture_output=True,
+                              text=True, errors="replace", timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertEqual(self.rest.request_log("PATCH", "jobs")[0][4], 503, self.rest.request_log())
+        self.assertIn(200, [r[4] for r in self.rest.request_log("PATCH", "jobs")])
+        outputs["gst-launch, key from the environment"] = proc.stdout + proc.stderr
+
+        # the key set as a property from code (GObject introspection)
+        script = (
+            "import sys, gi\n"
+            "gi.require_version('Gst', '1.0')\n"
+            "from gi.repository import Gst\n"
+            "Gst.init(None)\n"
+            "p = Gst.parse_launch(sys.argv[1])\n"
+            "js = p.get_by_name('js')\n"
+            "js.set_property('supabase-url', sys.argv[2])\n"
+            "js.set_property('supabase-key', sys.stdin.readline().strip())\n"
+            "p.set_state(Gst.State.PLAYING)\n"
+            "m = p.get_bus().timed_pop_filtered(30 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)\n"
+            "p.set_state(Gst.State.NULL)\n"
+            "sys.exit(0 if m and m.type == Gst.MessageType.EOS else 1)\n")
+        e = dict(env)
+        e.pop("SUPABASE_SERVICE_KEY")
+        e.pop("SUPABASE_URL")
+        self.rest.fail_next(1, 503)
+        self.rest.clear_log()
+        proc = subprocess.run(["/usr/bin/python3", "-c", script, line, self.rest.url], env=e, input=key + "\n",
+                              capture_output=True, text=True, errors="replace", timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        self.assertIn(200, [r[4] for r in self.rest.request_log("PATCH", "jobs")])
+        outputs["property set from code"] = proc.stdout + proc.stderr
+
+        # the client: retries, a 4xx, all domains at debug
+        self.rest.fail_next(2, 503)
+        res = subprocess.run([TOOL, "--backoff-ms", "20", "--worker", "runner", "progress", job, "50"],
+                             env=self.env(G_MESSAGES_DEBUG="all"), capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("PATCH /rest/v1/jobs", res.stderr)
+        outputs["rcx-jobs-tool progress"] = res.stdout + res.stderr
+        res = subprocess.run([TOOL, "--worker", "other", "progress", job, "50"],
+                             env=self.env(G_MESSAGES_DEBUG="all"), capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 1)
+        outputs["rcx-jobs-tool refused"] = res.stdout + res.stderr
+
+        self.assertIn("jobstatus", outputs["gst-launch, key from the environment"])
+        for name, out in outputs.items():
+            for part in secret_parts:
+                self.assertFalse(part in out, f"the key appears in the output of {name}")
+
+
+if __name__ == "__main__":
+    rcxtest.main()
