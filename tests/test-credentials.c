@@ -433,6 +433,7 @@ test_profile_selection (Fixture * f, gconstpointer data)
 
   /* A profile without a secret is skipped; nothing else configured. */
   incomplete = rcx_credentials_provider_new (NULL, NULL, NULL, "incomplete");
+  rcx_credentials_clear (&c);
   g_assert_false (get (f, incomplete, &c, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
