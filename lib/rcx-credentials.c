@@ -239,8 +239,9 @@ new_session (guint timeout)
   return session;
 }
 
-/* Sends @msg; the body on a 2xx answer, otherwise an error (the body of an
- * error answer is not shown: it may echo a token). */
+/* Sends @msg; the body on a 2xx answer, otherwise an error. Neither the
+ * body of an error answer (it may echo a token) nor the path (the
+ * container's relative URI is a capability) goes into the message. */
 static GBytes *
 send_message (SoupSession * session, SoupMessage * msg,
     GCancellable * cancellable, GError ** error)
@@ -254,9 +255,8 @@ send_message (SoupSession * session, SoupMessage * msg,
   status = soup_message_get_status (msg);
   if (!SOUP_STATUS_IS_SUCCESSFUL (status)) {
     g_set_error (error, G_IO_ERROR, status == SOUP_STATUS_NOT_FOUND ?
-        G_IO_ERROR_NOT_FOUND : G_IO_ERROR_FAILED, "HTTP %u %s from %s",
-        status, soup_message_get_reason_phrase (msg),
-        g_uri_get_path (soup_message_get_uri (msg)));
+        G_IO_ERROR_NOT_FOUND : G_IO_ERROR_FAILED, "HTTP %u %s", status,
+        soup_message_get_reason_phrase (msg));
     return NULL;
   }
   if (g_bytes_get_size (body) > MAX_RESPONSE_SIZE) {
@@ -497,16 +497,20 @@ from_imds (RcxCredentials * out, GCancellable * cancellable, GError ** error)
   session = new_session (IMDS_TIMEOUT_SECONDS);
   token_bytes = imds_request (session, SOUP_METHOD_PUT, endpoint,
       "/latest/api/token", NULL, cancellable, error);
-  if (token_bytes == NULL)
+  if (token_bytes == NULL) {
+    g_prefix_error (error, "Instance metadata token: ");
     return FALSE;
+  }
   token = g_strndup (g_bytes_get_data (token_bytes, NULL),
       g_bytes_get_size (token_bytes));
   g_strstrip (token);
 
   roles = imds_request (session, SOUP_METHOD_GET, endpoint,
       "/latest/meta-data/iam/security-credentials/", token, cancellable, error);
-  if (roles == NULL)
+  if (roles == NULL) {
+    g_prefix_error (error, "Instance metadata role: ");
     return FALSE;
+  }
   role = g_strndup (g_bytes_get_data (roles, NULL), g_bytes_get_size (roles));
   newline = strchr (role, '\n');
   if (newline != NULL)
@@ -522,8 +526,10 @@ from_imds (RcxCredentials * out, GCancellable * cancellable, GError ** error)
       NULL);
   body = imds_request (session, SOUP_METHOD_GET, endpoint, path, token,
       cancellable, error);
-  if (body == NULL)
+  if (body == NULL) {
+    g_prefix_error (error, "Instance metadata role credentials: ");
     return FALSE;
+  }
   return parse_credentials_json (body, "imds", out, error);
 }
 

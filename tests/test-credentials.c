@@ -16,6 +16,10 @@
 
 static gint warnings_seen;
 
+/* Everything the library logs, at any level. */
+static GMutex log_lock;
+static GString *log_text;
+
 /* ---- the fake metadata server ----------------------------------------- */
 
 typedef struct
@@ -682,24 +686,109 @@ static GLogWriterOutput
 log_writer (GLogLevelFlags log_level, const GLogField * fields,
     gsize n_fields, gpointer user_data)
 {
+  const gchar *domain = NULL;
+  const gchar *message = NULL;
   gsize i;
 
-  if (log_level & G_LOG_LEVEL_WARNING) {
-    for (i = 0; i < n_fields; i++) {
-      if (strcmp (fields[i].key, "GLIB_DOMAIN") == 0
-          && g_strcmp0 (fields[i].value, "rcx-credentials") == 0) {
-        g_atomic_int_inc (&warnings_seen);
-        return G_LOG_WRITER_HANDLED;
-      }
+  for (i = 0; i < n_fields; i++) {
+    if (strcmp (fields[i].key, "GLIB_DOMAIN") == 0)
+      domain = fields[i].value;
+    else if (strcmp (fields[i].key, "MESSAGE") == 0)
+      message = fields[i].value;
+  }
+  if (g_strcmp0 (domain, "rcx-credentials") == 0) {
+    g_mutex_lock (&log_lock);
+    g_string_append_printf (log_text, "%s\n", message ? message : "");
+    g_mutex_unlock (&log_lock);
+    if (log_level & G_LOG_LEVEL_WARNING) {
+      g_atomic_int_inc (&warnings_seen);
+      return G_LOG_WRITER_HANDLED;
     }
   }
   return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+/* Each source is used and fails once; the log names the sources and holds
+ * none of the secrets. */
+static void
+test_no_secrets_logged (Fixture * f, gconstpointer data)
+{
+  static const gchar *const secrets[] = {
+    "env-secret", "env-token", "default-secret", "container-secret",
+    "container-token", CONTAINER_AUTH, "imds-secret", "imds-token",
+    IMDS_TOKEN, NULL
+  };
+  g_autoptr (RcxCredentialsProvider) p = NULL;
+  g_autofree gchar *logged = NULL;
+  guint i, j;
+
+  g_mutex_lock (&log_lock);
+  g_string_truncate (log_text, 0);
+  g_mutex_unlock (&log_lock);
+
+  g_setenv ("AWS_ACCESS_KEY_ID", "AKIDENV", TRUE);
+  g_setenv ("AWS_SECRET_ACCESS_KEY", "env-secret", TRUE);
+  g_setenv ("AWS_SESSION_TOKEN", "env-token", TRUE);
+  write_credentials_file (f);
+  use_container (f);
+  use_imds (f);
+  set_expiration (f, 60);
+
+  for (i = 0; i < 5; i++) {
+    g_auto (RcxCredentials) c = { 0, };
+    g_autoptr (GError) error = NULL;
+    gboolean ok;
+
+    p = rcx_credentials_provider_new (NULL, NULL, NULL, NULL);
+    ok = get (f, p, &c, NULL, &error);
+    /* Peel the chain one source at a time. */
+    switch (i) {
+      case 0:
+        g_assert_true (ok);
+        g_assert_cmpstr (c.source, ==, "environment");
+        g_unsetenv ("AWS_ACCESS_KEY_ID");
+        break;
+      case 1:
+        g_assert_true (ok);
+        g_assert_cmpstr (c.source, ==, "profile");
+        g_unlink (f->credentials_file);
+        break;
+      case 2:
+        g_assert_true (ok);
+        g_assert_cmpstr (c.source, ==, "container");
+        g_unsetenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        break;
+      case 3:
+        g_assert_true (ok);
+        g_assert_cmpstr (c.source, ==, "imds");
+        set_fail_status (f, SOUP_STATUS_FORBIDDEN);
+        break;
+      default:
+        g_assert_false (ok);
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+        for (j = 0; secrets[j] != NULL; j++)
+          g_assert_null (strstr (error->message, secrets[j]));
+        break;
+    }
+    g_clear_pointer (&p, rcx_credentials_provider_unref);
+  }
+
+  g_mutex_lock (&log_lock);
+  logged = g_strdup (log_text->str);
+  g_mutex_unlock (&log_lock);
+  g_test_message ("logged:\n%s", logged);
+  g_assert_nonnull (strstr (logged, "environment"));
+  g_assert_nonnull (strstr (logged, "container"));
+  g_assert_nonnull (strstr (logged, "imds"));
+  for (i = 0; secrets[i] != NULL; i++)
+    g_assert_null (strstr (logged, secrets[i]));
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  log_text = g_string_new (NULL);
   g_log_set_writer_func (log_writer, NULL, NULL);
 
 #define ADD(name, func) \
@@ -718,6 +807,7 @@ main (int argc, char **argv)
   ADD ("not-found", test_not_found);
   ADD ("cancelled", test_cancelled);
   ADD ("threads", test_threads);
+  ADD ("no-secrets-logged", test_no_secrets_logged);
 #undef ADD
 
   return g_test_run ();
