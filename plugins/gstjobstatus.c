@@ -602,6 +602,12 @@ gst_job_status_set_property (GObject * object, guint prop_id,
   GstJobStatus *self = GST_JOB_STATUS (object);
 
   GST_OBJECT_LOCK (self);
+  if (prop_id != PROP_UPDATE_FREQ && GST_STATE (self) > GST_STATE_READY) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "%s can only be changed in NULL or READY",
+        pspec->name);
+    return;
+  }
   switch (prop_id) {
     case PROP_UPDATE_FREQ:
       self->update_freq = g_value_get_double (value);
