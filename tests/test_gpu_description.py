@@ -188,6 +188,105 @@ def parse_summary(stdout):
     raise AssertionError(f"no JSON summary on the runner's stdout: {text[-1500:]!r}")
 
 
+TRANSPARENT = {"queue", "tee", "videorate", "jobstatus", "identity", "capsfilter", "progressreport"}
+
+
+def parse_launch(line):
+    """Chains of a gst-launch line: lists of ("element", factory, props),
+    ("caps", string) and ("ref", "name.pad") items."""
+    import shlex
+    tokens = shlex.split(line)
+    if tokens and tokens[0].endswith("gst-launch-1.0"):
+        tokens = tokens[1:]
+    tokens = [t for t in tokens if not t.startswith("-")]
+    chains, chain, cur, expect_new = [], [], None, True
+    for t in tokens:
+        if t == "!":
+            expect_new = True
+            continue
+        if "=" in t and cur is not None and not expect_new and "/" not in t.split("=")[0]:
+            k, _, v = t.partition("=")
+            cur[2][k] = v
+            continue
+        if not expect_new:   # a new chain starts without a link
+            chains.append(chain)
+            chain = []
+        if re.match(r"^[a-z]+/[\w.+-]+", t) or t.startswith(("video/", "audio/")):
+            item = ("caps", t)
+        elif re.match(r"^[\w-]+\.[\w%]*$", t):
+            item = ("ref", t)
+        else:
+            item = ("element", t, {})
+        chain.append(item)
+        cur = item if item[0] == "element" else None
+        expect_new = False
+    if chain:
+        chains.append(chain)
+    return chains
+
+
+def features(caps):
+    """'video/x-raw(memory:CUDAMemory),width=..' -> 'video/x-raw(memory:CUDAMemory)'."""
+    return caps.split(",")[0].strip()
+
+
+def flow_problems(db, chains):
+    """Walk the chains carrying the set of media types + memory features
+    that can flow; report links the templates cannot make, and returns
+    what each nvh264enc can receive."""
+    elements = db["elements"]
+    problems, enc_inputs, named = [], [], {}
+    for chain in chains:
+        flow = None
+        for item in chain:
+            if item[0] == "ref":
+                flow = named.get(item[1].split(".")[0])
+                continue
+            if item[0] == "caps":
+                f = features(item[1])
+                if f.endswith("(ANY)"):
+                    continue
+                if flow is not None and f not in flow:
+                    problems.append(f"caps {item[1]} cannot follow {sorted(flow)}")
+                flow = {f}
+                continue
+            factory, props = item[1], item[2]
+            if "name" in props and factory in TRANSPARENT | {"tee"}:
+                named[props["name"]] = flow
+            if factory in TRANSPARENT:
+                continue
+            spec = elements.get(factory)
+            if spec is None:
+                flow = None
+                if "name" in props:
+                    named[props["name"]] = None
+                continue
+            sink = {features(c) for c in spec["pad-templates"]["sink"].split(";")}
+            if flow is not None and not (flow & sink):
+                problems.append(f"{factory} accepts {sorted(sink)}, gets {sorted(flow)}")
+            if factory == "nvh264enc":
+                enc_inputs.append(flow & sink if flow is not None else None)
+            flow = {features(c) for c in spec["pad-templates"]["src"].split(";")}
+            if "name" in props:
+                named[props["name"]] = flow
+    return problems, enc_inputs
+
+
+def gop_problems(gop_s, seg_s, fps, label):
+    """A GOP of round(gop_s x fps) frames must last gop_s within half a frame,
+    and the first segment boundary (the first frame at or after seg_s) must
+    be one of its IDRs: 29.97 and 23.976 fps pass, 70/3 fps does not."""
+    import math
+    gop = round(gop_s * fps)
+    out = []
+    if gop < 1 or abs(gop / fps - gop_s) > 0.5 / fps:
+        out.append(f"output frame rate {label}: a {gop_s} s GOP is {gop_s * fps:.3f} frames")
+    elif math.ceil(seg_s * fps - 1e-9) % gop:
+        out.append(f"output frame rate {label}: the {seg_s} s segment boundary falls on frame "
+                   f"{math.ceil(seg_s * fps - 1e-9)}, not on an IDR of a {gop}-frame GOP")
+    return out
+
+
 def gpu_entries():
     out = []
     for path in sorted(glob.glob(os.path.join(PIPELINES, "*.json"))):
@@ -246,10 +345,65 @@ class GpuDescriptionTest(rcxtest.TestCase):
             self.assertTrue(any(needle in p for p in problems), f"{needle}: {problems}")
         ok = dict(entry, properties=dict(entry.get("properties", {}), bframes=2), **{"optional-properties": ["bframes"]})
         self.assertEqual(check_entry(self.db, desc, ok)[0], [])
+        for fps in (25, 30, 60, 30000 / 1001, 24000 / 1001, 50):
+            self.assertEqual(gop_problems(2, 6, fps, str(fps)), [])
+        self.assertTrue(gop_problems(2, 6, 70 / 3, "70/3"))
         problems, _ = check_entry(self.db, desc, dict(entry, element="nvh265enc"))
         self.assertTrue(any("not a GStreamer 1.22 element" in p for p in problems), problems)
         problems, _ = check_entry(self.db, desc, dict(entry, **{"output-caps": "video/x-h264,profile=high-10"}))
         self.assertTrue(any("profile high-10" in p for p in problems), problems)
+
+    def test_printed_gpu_pipeline(self):
+        """The gst-launch line the runner builds with the GPU entry (H.264 and
+        HEVC sources): every element and property it sets checked as above,
+        templates link, and each nvh264enc is fed CUDA memory (frames stay on
+        the GPU from the decoder or the single upload to the encoder)."""
+        import corpus
+        self.assertTrue(os.access(rcxtest.RUNNER, os.X_OK), f"{rcxtest.RUNNER} is not built")
+        for _, desc, entry in gpu_entries():
+            for clip in ("hd1080p30", "hevc", "portrait_rot90", "interlaced_1080i25", "vfr"):
+                with self.subTest(encoder=entry["name"], source=clip):
+                    r = subprocess.run([rcxtest.RUNNER, "pipeline", "--print", "--encoder", entry["name"],
+                                        corpus.path(clip), os.path.join(self.tmp, clip)],
+                                       capture_output=True, text=True, env=rcxtest.gst_env(), timeout=60)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    chains = parse_launch(r.stdout.strip())
+                    items = [i for c in chains for i in c if i[0] == "element"]
+                    problems = []
+                    for _, factory, props in items:
+                        spec = self.db["elements"].get(factory)
+                        if spec is None or factory in ("x264enc",):
+                            continue
+                        for k, v in props.items():
+                            if k not in spec["properties"]:
+                                problems.append(f"{factory} has no property {k!r}")
+                            else:
+                                if spec["properties"][k].get("conditional") and \
+                                        k not in entry.get("optional-properties", []):
+                                    problems.append(f"{factory}.{k} is conditional")
+                                problems += check_value(factory, k, spec["properties"][k], v)
+                    flow, enc_inputs = flow_problems(self.db, chains)
+                    problems += flow
+                    self.assertTrue(enc_inputs, f"no nvh264enc in {r.stdout[:500]}")
+                    for got in enc_inputs:
+                        if got != {"video/x-raw(memory:CUDAMemory)"}:
+                            problems.append(f"an nvh264enc is fed {got}, not CUDA memory only")
+                    factories = [i[1] for i in items]
+                    self.assertNotIn("cudadownload", factories)
+                    if clip == "hd1080p30":
+                        self.assertIn(entry["decoder"]["element"], factories)
+                    if clip == "portrait_rot90":
+                        self.assertIn("videoflip", factories, "rotation not applied on the GPU path")
+                    if clip == "interlaced_1080i25":
+                        self.assertIn("deinterlace", factories, "no deinterlacing on the GPU path")
+                    # IDRs every gop-seconds (M10), and the first segment boundary on one of them.
+                    rates = set(re.findall(r"framerate=(\d+)/(\d+)", r.stdout))
+                    self.assertTrue(rates, "no output frame rate in the pipeline")
+                    for n, d in rates:
+                        problems += gop_problems(float(desc["gop-seconds"]), float(desc["segment-seconds"]),
+                                                 int(n) / int(d), f"{n}/{d}")
+                    self.assertLessEqual(factories.count(entry["upload"]), 1, "more than one upload")
+                    self.assertEqual(problems, [], "\n".join(problems) + "\n" + r.stdout[:3000])
 
     def test_real_gpu_path_or_software_fallback(self):
         env = rcxtest.gst_env()
