@@ -10,5 +10,6 @@ void rugbycodex_element_init (GstPlugin * plugin);
 GST_ELEMENT_REGISTER_DECLARE (wasabisrc);
 GST_ELEMENT_REGISTER_DECLARE (wasabisink);
 GST_ELEMENT_REGISTER_DECLARE (wasabihlssink);
+GST_ELEMENT_REGISTER_DECLARE (jobstatus);
 
 G_END_DECLS

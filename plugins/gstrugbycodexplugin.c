@@ -9,6 +9,7 @@ plugin_init (GstPlugin * plugin)
   GST_ELEMENT_REGISTER (wasabisrc, plugin);
   GST_ELEMENT_REGISTER (wasabisink, plugin);
   GST_ELEMENT_REGISTER (wasabihlssink, plugin);
+  GST_ELEMENT_REGISTER (jobstatus, plugin);
 
   return TRUE;
 }
