@@ -71,7 +71,8 @@ def timed(cmd, env=None):
     secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
     cpu = float(field("User time (seconds)") or 0) + float(field("System time (seconds)") or 0)
     rss = int(field("Maximum resident set size (kbytes)") or 0)
-    return {"rc": r.returncode, "wall": secs, "cpu": cpu, "rss_mb": rss / 1024, "stderr": err, "stdout": r.stdout}
+    own = re.split(r"^(?:Command exited with|\tCommand being timed)", err, maxsplit=1, flags=re.M)[0]
+    return {"rc": r.returncode, "wall": secs, "cpu": cpu, "rss_mb": rss / 1024, "stderr": own, "stdout": r.stdout}
 
 
 def main():
@@ -100,12 +101,16 @@ def main():
         for name, r in (("ffmpeg", ff), ("ours", ours)):
             print(f"{name:8} {r['wall']:8.2f} {r['cpu']:8.2f} {args.seconds / r['wall']:10.2f} "
                   f"{r['rss_mb']:12.1f}  {r['rc']}")
-        ratio = ours["wall"] / ff["wall"] if ff["wall"] else float("nan")
-        verdict = "meets" if ratio <= 0.7 else "MISSES"
-        print(f"ratio ours/ffmpeg wall time: {ratio:.2f} ({verdict} the <= 0.7 target); "
-              f"RSS ratio {ours['rss_mb'] / ff['rss_mb']:.2f}")
-        if ours["rc"] != 0:
-            print("runner failed:\n" + ours["stderr"][-3000:])
+        if ours["rc"] != 0 or ff["rc"] != 0:
+            print("ratio: n/a, a run failed")
+            for name, r in (("ffmpeg", ff), ("ours", ours)):
+                if r["rc"] != 0:
+                    print(f"{name} failed:\n" + r["stderr"][-3000:])
+        else:
+            ratio = ours["wall"] / ff["wall"]
+            verdict = "meets" if ratio <= 0.7 else "MISSES"
+            print(f"ratio ours/ffmpeg wall time: {ratio:.2f} ({verdict} the <= 0.7 target); "
+                  f"CPU ratio {ours['cpu'] / ff['cpu']:.2f}; RSS ratio {ours['rss_mb'] / ff['rss_mb']:.2f}")
         for name, out in (("ffmpeg", ff_out), ("ours", ours_out)):
             if os.path.isdir(out):
                 rep = hlscheck.check(out, source=src)
