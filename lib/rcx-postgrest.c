@@ -246,9 +246,10 @@ pg_send (RcxPostgrest * pg, const gchar * method, const gchar * table,
   if (body) {
     g_autofree gchar *text = json_to_string (body, FALSE);
     gsize text_len = strlen (text);
+    g_autoptr (GBytes) bytes =
+        g_bytes_new_take (g_steal_pointer (&text), text_len);
 
-    rcx_http_request_set_body (request, "application/json",
-        g_bytes_new_take (g_steal_pointer (&text), text_len));
+    rcx_http_request_set_body (request, "application/json", bytes);
   }
 
   response = rcx_http_client_send_and_read (pg->http, request, cancellable,
