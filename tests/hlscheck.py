@@ -608,8 +608,8 @@ def _check(rep, reader, target, source):
             continue
         rungs.append({"name": name, "attrs": attrs, "pl": pl, "target": target_d, "segs": segs,
                       "video": video_stats(segs), "audio": audio_stats(segs),
-                      "probe": ffprobe(reader.local_path(segs[0]["loc"]), "-show_streams",
-                                       "-show_frames", "-read_intervals", "%+#3")})
+                      "probe": ffprobe(reader.local_path(segs[0]["loc"]), "-select_streams", "v:0",
+                                       "-show_streams", "-show_frames", "-read_intervals", "%+#3")})
     if not rungs:
         check_content_types(rep, reader)
         return
@@ -678,7 +678,6 @@ def check_rung(rep, r, src):
     # E1 / V2: H.264 High and level from the SPS.
     streams = r["probe"].get("streams", [])
     pv = next((s for s in streams if s.get("codec_type") == "video"), {})
-    pa = next((s for s in streams if s.get("codec_type") == "audio"), None)
     w, h = int(pv.get("width", 0)), int(pv.get("height", 0))
     r["width"], r["height"] = w, h
     sps = v["sps"]
@@ -726,7 +725,7 @@ def check_rung(rep, r, src):
         profs = {f[0] for f in a["frames"]}
         chans = {f[2] for f in a["frames"]}
         if not a["frames"]:
-            rep.fail("E4", f"{name}: audio is not AAC in ADTS ({pa and pa.get('codec_name')})")
+            rep.fail("E4", f"{name}: audio is not AAC in ADTS (stream type 0x{segs[0]['ts'].audio_type:02x})")
         else:
             if profs != {2}:
                 rep.fail("E4", f"{name}: AAC object type {sorted(profs)}, not LC (2)")
