@@ -150,6 +150,7 @@ struct _GstJobStatus
   gboolean eos;
 
   DbWriter *db;                 /* NULL: no database configured */
+  gdouble db_last_percent;      /* streaming thread: last value handed over */
 };
 
 #define gst_job_status_parent_class parent_class
@@ -422,8 +423,10 @@ post_progress (GstJobStatus * self, GstMessage * msg, gdouble percent,
   GST_LOG_OBJECT (self, "posting %" GST_PTR_FORMAT,
       gst_message_get_structure (msg));
   gst_element_post_message (GST_ELEMENT (self), msg);
-  if (self->db && percent >= 0)
+  if (self->db && percent >= 0) {
+    self->db_last_percent = percent;
     db_writer_push (self->db, percent, final);
+  }
 }
 
 static GstFlowReturn
@@ -480,12 +483,21 @@ gst_job_status_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       (GstClockTime) (self->update_freq * GST_SECOND)) {
     msg = build_message (self, now_rt, &percent);
   }
+  if (!msg && self->db && GST_CLOCK_TIME_IS_VALID (self->duration)
+      && self->duration > 0 && GST_CLOCK_TIME_IS_VALID (self->position))
+    percent = MIN (100.0 * (gdouble) self->position /
+        (gdouble) self->duration, 100.0);
   GST_OBJECT_UNLOCK (self);
 
   if (msg) {
     if (!GST_CLOCK_TIME_IS_VALID (self->duration))
       update_duration (self);
     post_progress (self, msg, percent, FALSE);
+  } else if (percent >= 0 && percent - self->db_last_percent >= 0.1) {
+    /* the database has its own pace (db-interval): hand over every 0.1 %
+     * step, the writer keeps only the newest */
+    self->db_last_percent = percent;
+    db_writer_push (self->db, percent, FALSE);
   }
   return GST_FLOW_OK;
 }
@@ -540,6 +552,7 @@ gst_job_status_start (GstBaseTransform * trans)
   self->duration = GST_CLOCK_TIME_NONE;
   self->frames = 0;
   self->eos = FALSE;
+  self->db_last_percent = -1.0;
   job_id = g_strdup (self->job_id);
   url = g_strdup (self->supabase_url);
   key = g_strdup (self->supabase_key);
