@@ -10,12 +10,14 @@ rcx_jobs_error_quark (void)
 }
 
 #define DEFAULT_PERSISTENCE 120
+#define DEFAULT_STALE_AFTER 900
 
 struct _RcxJobs
 {
   RcxPostgrest *pg;
   gchar *worker_id;
   guint persistence;
+  guint stale_after;
 };
 
 const gchar *
@@ -44,6 +46,7 @@ rcx_job_free (RcxJob * job)
   g_free (job->org_id);
   g_free (job->state);
   g_free (job->worker_id);
+  g_free (job->updated_at);
   g_free (job);
 }
 
@@ -55,6 +58,7 @@ rcx_jobs_new (RcxPostgrest * pg, const gchar * worker_id)
   jobs->pg = rcx_postgrest_ref (pg);
   jobs->worker_id = g_strdup (worker_id);
   jobs->persistence = DEFAULT_PERSISTENCE;
+  jobs->stale_after = DEFAULT_STALE_AFTER;
   return jobs;
 }
 
@@ -72,6 +76,12 @@ void
 rcx_jobs_set_persistence (RcxJobs * jobs, guint seconds)
 {
   jobs->persistence = seconds;
+}
+
+void
+rcx_jobs_set_stale_after (RcxJobs * jobs, guint seconds)
+{
+  jobs->stale_after = seconds;
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -98,6 +108,7 @@ job_from_object (JsonObject * obj)
   job->org_id = dup_string_member (obj, "org_id");
   job->state = dup_string_member (obj, "state");
   job->worker_id = dup_string_member (obj, "worker_id");
+  job->updated_at = dup_string_member (obj, "updated_at");
   node = json_object_get_member (obj, "attempts");
   if (node && JSON_NODE_HOLDS_VALUE (node))
     job->attempts = (gint) json_node_get_int (node);
@@ -292,6 +303,72 @@ media_to_transcoding (RcxJobs * jobs, const gchar * media_id,
       FALSE, to_transcoding, ok2, cancellable, error);
 }
 
+/* TRUE when @job (running) has not moved for stale_after seconds by our
+ * clock; the database checks again with its own. */
+static gboolean
+job_is_stale (RcxJobs * jobs, RcxJob * job)
+{
+  g_autoptr (GDateTime) updated = NULL;
+  g_autoptr (GDateTime) now = NULL;
+
+  if (jobs->stale_after == 0 || job->updated_at == NULL)
+    return FALSE;
+  updated = g_date_time_new_from_iso8601 (job->updated_at, NULL);
+  if (updated == NULL)
+    return FALSE;
+  now = g_date_time_new_now_utc ();
+  return g_date_time_difference (now, updated) >
+      (GTimeSpan) jobs->stale_after * G_TIME_SPAN_SECOND;
+}
+
+/* Takes over a stale running job: guarded by the exact updated_at we read,
+ * so of two takers one wins and a job that moved meanwhile stays put.
+ * Returns the row when it is ours, NULL (no error) when not. */
+static RcxJob *
+take_over (RcxJobs * jobs, RcxJob * job, GCancellable * cancellable,
+    GError ** error)
+{
+  g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new ("jobs");
+  g_autoptr (JsonObject) patch = json_object_new ();
+  g_autoptr (JsonArray) rows = NULL;
+  g_autoptr (GError) local = NULL;
+
+  rcx_postgrest_query_eq (q, "id", job->id);
+  rcx_postgrest_query_eq (q, "state", "running");
+  rcx_postgrest_query_eq (q, "updated_at", job->updated_at);
+  json_object_set_string_member (patch, "worker_id", jobs->worker_id);
+  rows = rcx_postgrest_update (jobs->pg, q, patch, TRUE, cancellable, &local);
+  if (rows == NULL) {
+    /* the database says it is not stale yet: busy */
+    if (g_error_matches (local, RCX_POSTGREST_ERROR,
+            RCX_POSTGREST_ERROR_REJECTED)) {
+      g_info ("job %s: not taken over: %s", job->id, local->message);
+      return NULL;
+    }
+    g_propagate_error (error, g_steal_pointer (&local));
+    return NULL;
+  }
+  return first_job (rows);
+}
+
+static gboolean
+claimed (RcxJobs * jobs, RcxJob * job, RcxJobClaim * claim, RcxJob ** job_out,
+    GCancellable * cancellable, GError ** error)
+{
+  gboolean ok = TRUE;
+
+  *claim = RCX_JOB_CLAIMED;
+  g_info ("job %s claimed by %s (attempt %d)", job->id, jobs->worker_id,
+      job->attempts);
+  if (job->media_id)
+    ok = media_to_transcoding (jobs, job->media_id, cancellable, error);
+  if (job_out)
+    *job_out = job;
+  else
+    rcx_job_free (job);
+  return ok;
+}
+
 gboolean
 rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id, RcxJobClaim * claim,
     RcxJob ** job_out, GCancellable * cancellable, GError ** error)
@@ -316,20 +393,9 @@ rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id, RcxJobClaim * claim,
       return FALSE;
 
     job = first_job (rows);
-    if (job != NULL) {
-      *claim = RCX_JOB_CLAIMED;
-      g_info ("job %s claimed by %s (attempt %d)", job_id, jobs->worker_id,
-          job->attempts);
-      if (job->media_id
-          && !media_to_transcoding (jobs, job->media_id, cancellable, error)) {
-        if (job_out)
-          *job_out = g_steal_pointer (&job);
-        return FALSE;
-      }
-      if (job_out)
-        *job_out = g_steal_pointer (&job);
-      return TRUE;
-    }
+    if (job != NULL)
+      return claimed (jobs, g_steal_pointer (&job), claim, job_out,
+          cancellable, error);
 
     /* not claimed: tell why */
     job = rcx_jobs_get (jobs, job_id, cancellable, error);
@@ -337,6 +403,22 @@ rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id, RcxJobClaim * claim,
       return FALSE;
     if (g_strcmp0 (job->state, "queued") == 0)
       continue;                 /* released meanwhile: try again */
+    if (g_strcmp0 (job->state, "running") == 0
+        && g_strcmp0 (job->worker_id, jobs->worker_id) != 0
+        && job_is_stale (jobs, job)) {
+      g_autoptr (GError) local = NULL;
+      RcxJob *taken;
+
+      g_info ("job %s: running on %s without an update since %s: taking "
+          "it over", job_id, job->worker_id, job->updated_at);
+      taken = take_over (jobs, job, cancellable, &local);
+      if (local) {
+        g_propagate_error (error, g_steal_pointer (&local));
+        return FALSE;
+      }
+      if (taken)
+        return claimed (jobs, taken, claim, job_out, cancellable, error);
+    }
     if (g_strcmp0 (job->state, "running") == 0)
       *claim = RCX_JOB_BUSY;
     else if (g_strcmp0 (job->state, "succeeded") == 0)

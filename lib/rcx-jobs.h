@@ -3,7 +3,8 @@
  * docs/database.md:
  *
  *   claim    jobs queued -> running (worker id; the database counts the
- *            attempt), media_assets uploaded -> transcoding
+ *            attempt), media_assets uploaded -> transcoding; a running
+ *            job whose worker stopped updating it is taken over
  *   progress jobs.progress while running (only the claiming worker)
  *   succeed  media_assets transcoding -> transcoded (duration, renditions)
  *            -> complete (streaming URL, thumbnail URL); jobs -> succeeded
@@ -32,7 +33,7 @@ typedef enum {
 } RcxJobsError;
 
 typedef enum {
-  RCX_JOB_CLAIMED,              /* ours now: run it */
+  RCX_JOB_CLAIMED,              /* ours now (maybe taken over): run it */
   RCX_JOB_BUSY,                 /* running elsewhere: leave the message */
   RCX_JOB_DONE,                 /* succeeded already: a duplicate, delete it */
   RCX_JOB_FAILED,               /* failed: only an explicit retry requeues it */
@@ -48,6 +49,7 @@ typedef struct {
   gchar *worker_id;
   gint attempts;
   gdouble progress;
+  gchar *updated_at;            /* as the database wrote it (ISO 8601) */
 } RcxJob;
 
 void rcx_job_free (RcxJob * job);
@@ -63,6 +65,11 @@ void rcx_jobs_free (RcxJobs * jobs);
 /* How long succeed / fail / release keep retrying transient failures
  * (default 120 s; 0: once, with the HTTP client's own retries only). */
 void rcx_jobs_set_persistence (RcxJobs * jobs, guint seconds);
+/* A running job whose row has not moved for this long is taken over by a
+ * claim (its worker died without releasing it); the database enforces its
+ * own minimum (jobs_stale_after(), 15 min by default). Default 900 s; 0:
+ * never take over. */
+void rcx_jobs_set_stale_after (RcxJobs * jobs, guint seconds);
 
 /* Reads one job (NULL with RCX_JOBS_ERROR_NOT_FOUND when there is none). */
 RcxJob *rcx_jobs_get (RcxJobs * jobs, const gchar * job_id,

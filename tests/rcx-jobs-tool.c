@@ -25,6 +25,7 @@ static gint opt_persist = 0;
 static gint opt_attempts = 0;
 static gint opt_backoff_ms = 0;
 static gint opt_timeout = 0;
+static gint opt_stale_after = -1;
 
 static GOptionEntry entries[] = {
   {"worker", 'w', 0, G_OPTION_ARG_STRING, &opt_worker, "worker id", "ID"},
@@ -36,6 +37,8 @@ static GOptionEntry entries[] = {
       "backoff base in ms (default: the policy's 1000)", "MS"},
   {"timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
       "HTTP timeout in seconds", "S"},
+  {"stale-after", 's', 0, G_OPTION_ARG_INT, &opt_stale_after,
+      "take over running jobs not updated for S seconds", "S"},
   {NULL}
 };
 
@@ -87,6 +90,8 @@ race (gpointer data)
   g_autofree gchar *worker = g_strdup_printf ("racer-%u", r->index);
   g_autoptr (RcxJobs) jobs = rcx_jobs_new (r->pg, worker);
 
+  if (opt_stale_after >= 0)
+    rcx_jobs_set_stale_after (jobs, (guint) opt_stale_after);
   r->ok = rcx_jobs_claim (jobs, r->job_id, &r->claim, NULL, NULL, &r->error);
   return NULL;
 }
@@ -106,6 +111,8 @@ run (int argc, char **argv, GError ** error)
     return 1;
   jobs = rcx_jobs_new (pg, opt_worker);
   rcx_jobs_set_persistence (jobs, (guint) opt_persist);
+  if (opt_stale_after >= 0)
+    rcx_jobs_set_stale_after (jobs, (guint) opt_stale_after);
 
   if (g_str_equal (cmd, "claim")) {
     g_autoptr (RcxJob) job = NULL;

@@ -184,6 +184,29 @@ class SchemaTest(DbTestCase):
         self.assertSqlState("RX001", "INSERT INTO jobs (media_id, org_id, state, worker_id) "
                             "VALUES (%s, %s, 'running', 'w')", media, ORG)
 
+    def backdate(self, job, minutes):
+        """Makes a running job look abandoned (triggers off for this one
+        statement: the trigger would stamp updated_at = now())."""
+        with self.conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
+                        (minutes, job))
+            cur.execute("SET session_replication_role = DEFAULT")
+
+    def test_stale_takeover(self):
+        job, _ = self.make_job()
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'w1' WHERE id = %s", job)
+        # a live job never changes hands
+        self.assertSqlState("RX001", "UPDATE jobs SET worker_id = 'w2' WHERE id = %s", job)
+        self.backdate(job, 10)
+        self.assertSqlState("RX001", "UPDATE jobs SET worker_id = 'w2' WHERE id = %s", job)
+        # silent for longer than jobs_stale_after() (15 min): a new attempt
+        self.backdate(job, 16)
+        self.sql("UPDATE jobs SET worker_id = 'w2' WHERE id = %s", job)
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"], j["attempts"]), ("running", "w2", 2))
+        self.assertSqlState("RX001", "UPDATE jobs SET worker_id = 'w3' WHERE id = %s", job)
+
     def test_media_transitions(self):
         _, media = self.make_job()
         self.assertSqlState("RX001", "UPDATE media_assets SET status = 'transcoded' WHERE id = %s", media)
@@ -362,6 +385,48 @@ class ClientTest(DbTestCase):
         self.assertEqual(self.media(media)["status"], "uploaded")
         res = self.tool("--worker", "w2", "claim", job)
         self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2"), res.stdout)
+
+    def backdate(self, job, minutes):
+        with self.conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
+                        (minutes, job))
+            cur.execute("SET session_replication_role = DEFAULT")
+
+    def test_stale_job_is_taken_over(self):
+        job, media = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        self.tool("--worker", "w1", "progress", job, "40")
+        # w1 is alive: busy
+        res = self.tool("--worker", "w2", "claim", job)
+        self.assertTrue(res.stdout.startswith("busy state=running attempts=1 worker=w1"), res.stdout)
+        # w1 died 20 minutes ago; the message came back to w2
+        self.backdate(job, 20)
+        res = self.tool("--worker", "w2", "claim", job)
+        self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2 progress=0"),
+                        res.stdout)
+        self.assertEqual(self.media(media)["status"], "transcoding")
+        # w1 comes back to life: its writes are refused
+        res = self.tool("--worker", "w1", "progress", job, "50", check=False)
+        self.assertEqual(res.returncode, 1)
+        res = self.tool("--worker", "w1", "succeed", job, media, "https://x/m.m3u8", check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual(self.job(job)["state"], "running")
+        self.tool("--worker", "w2", "succeed", job, media, "https://x/m.m3u8")
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        # of several takers of one stale job exactly one wins
+        job, _ = self.make_job()
+        self.tool("--worker", "dead", "claim", job)
+        self.backdate(job, 20)
+        res = self.tool("claim-race", job, "6")
+        self.assertEqual(res.stdout.strip(), "claimed=1 busy=5 errors=0", res.stderr)
+        self.assertEqual(self.job(job)["attempts"], 2)
+        # a worker configured never to take over
+        job, _ = self.make_job()
+        self.tool("--worker", "dead", "claim", job)
+        self.backdate(job, 20)
+        res = self.tool("--worker", "w9", "--stale-after", "0", "claim", job)
+        self.assertTrue(res.stdout.startswith("busy"), res.stdout)
 
     def test_concurrent_claims_from_c(self):
         for _ in range(3):
