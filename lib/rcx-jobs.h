@@ -82,7 +82,10 @@ gboolean rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id,
     GError ** error);
 
 /* Writes the progress (0-100) of a job this worker runs. FALSE with
- * RCX_JOBS_ERROR_WRONG_STATE when the job is no longer ours / running. */
+ * RCX_JOBS_ERROR_WRONG_STATE when the job is no longer ours / running.
+ * Every write moves jobs.updated_at: a worker must write progress (itself,
+ * or through jobstatus) more often than the stale threshold, or another
+ * worker that receives the job's message again takes the job over. */
 gboolean rcx_jobs_progress (RcxJobs * jobs, const gchar * job_id,
     gdouble percent, GCancellable * cancellable, GError ** error);
 
