@@ -50,6 +50,8 @@
 #endif
 
 #include "gstwasabisrc.h"
+
+#include <string.h>
 #include "gstwasabicommon.h"
 #include "gstrugbycodexelements.h"
 
@@ -81,7 +83,24 @@ struct _GstWasabiSrc
   guint64 next_offset;
   guint64 requests_seen;
   guint opens_seen;
+
+  /* pull mode: the most recently used blocks, most recent first */
+  GQueue blocks;
 };
+
+/* In pull mode a demuxer reads interleaved samples: short jumps back and
+ * forth around the read position. Whole aligned blocks are fetched through
+ * the one sequential response and kept in a small LRU cache, so such jumps
+ * never reopen the GET; only real seeks do. */
+#define BLOCK_SIZE (256 * 1024)
+#define MAX_BLOCKS 16
+
+typedef struct
+{
+  guint64 index;
+  gsize len;
+  guint8 data[];
+} Block;
 
 enum
 {
@@ -144,6 +163,71 @@ log_request_activity (GstWasabiSrc * self, guint64 offset, gboolean jumped)
   }
   self->requests_seen = requests;
   self->opens_seen = opens;
+}
+
+static void
+clear_blocks (GstWasabiSrc * self)
+{
+  g_queue_clear_full (&self->blocks, g_free);
+}
+
+/* The block holding object offset @index * BLOCK_SIZE, from the cache or
+ * read now. NULL with @error set on failure. */
+static Block *
+get_block (GstWasabiSrc * self, guint64 index, GCancellable * cancellable,
+    GError ** error)
+{
+  guint64 start = index * BLOCK_SIZE;
+  Block *block;
+  gssize n;
+
+  for (GList * l = self->blocks.head; l != NULL; l = l->next) {
+    block = l->data;
+    if (block->index == index) {
+      g_queue_unlink (&self->blocks, l);
+      g_queue_push_head_link (&self->blocks, l);
+      return block;
+    }
+  }
+
+  if (self->blocks.length >= MAX_BLOCKS)
+    block = g_queue_pop_tail (&self->blocks);
+  else
+    block = g_malloc (sizeof (Block) + BLOCK_SIZE);
+  block->index = index;
+  n = rcx_s3_reader_read (self->reader, start, block->data,
+      MIN (BLOCK_SIZE, self->size - start), cancellable, error);
+  if (n < 0) {
+    g_free (block);
+    return NULL;
+  }
+  block->len = n;
+  g_queue_push_head (&self->blocks, block);
+  return block;
+}
+
+/* Pull mode: @length bytes at @offset through the block cache. */
+static gssize
+read_cached (GstWasabiSrc * self, guint64 offset, guint8 * data,
+    gsize length, GCancellable * cancellable, GError ** error)
+{
+  gsize done = 0;
+
+  while (done < length && offset + done < self->size) {
+    guint64 pos = offset + done;
+    Block *block = get_block (self, pos / BLOCK_SIZE, cancellable, error);
+    gsize skip, n;
+
+    if (block == NULL)
+      return -1;
+    skip = pos - block->index * BLOCK_SIZE;
+    if (skip >= block->len)
+      break;                    /* the object ended early */
+    n = MIN (block->len - skip, length - done);
+    memcpy (data + done, block->data + skip, n);
+    done += n;
+  }
+  return done;
 }
 
 static gboolean
@@ -289,6 +373,7 @@ gst_wasabi_src_stop (GstBaseSrc * bsrc)
         rcx_s3_client_get_request_count (self->client));
     rcx_s3_reader_close (self->reader);
   }
+  clear_blocks (self);
   g_clear_pointer (&self->reader, rcx_s3_reader_free);
   g_clear_pointer (&self->client, rcx_s3_client_unref);
   g_clear_pointer (&self->uri, g_free);
@@ -332,8 +417,12 @@ gst_wasabi_src_fill (GstBaseSrc * bsrc, guint64 offset, guint length,
         ("Could not map a buffer of %u bytes", length));
     return GST_FLOW_ERROR;
   }
-  n = rcx_s3_reader_read (self->reader, offset, map.data,
-      MIN (length, map.size), cancellable, &error);
+  if (GST_PAD_MODE (GST_BASE_SRC_PAD (bsrc)) == GST_PAD_MODE_PULL)
+    n = read_cached (self, offset, map.data, MIN (length, map.size),
+        cancellable, &error);
+  else
+    n = rcx_s3_reader_read (self->reader, offset, map.data,
+        MIN (length, map.size), cancellable, &error);
   gst_buffer_unmap (buf, &map);
   log_request_activity (self, offset, jumped);
 
@@ -475,6 +564,7 @@ gst_wasabi_src_init (GstWasabiSrc * self)
 {
   rcx_s3_config_init (&self->config);
   self->cancellable = g_cancellable_new ();
+  g_queue_init (&self->blocks);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_BYTES);
   gst_base_src_set_blocksize (GST_BASE_SRC (self), DEFAULT_BLOCKSIZE);
 }

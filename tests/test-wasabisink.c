@@ -23,16 +23,28 @@ teardown (void)
 }
 
 static GstHarness *
-make_harness (const gchar * uri, GstBus ** bus_out)
+make_harness (const gchar * uri, GstBus ** bus_out, const gchar * extra_prop,
+    ...)
 {
-  GstHarness *h = gst_harness_new ("wasabisink");
+  va_list args;
+  GstElement *sink = gst_element_factory_make ("wasabisink", NULL);
   GstBus *bus = gst_bus_new ();
+  GstHarness *h;
 
-  g_object_set (h->element, "uri", uri, "endpoint-uri",
+  g_object_set (sink, "uri", uri, "endpoint-uri",
       stub_server_get_endpoint (server), "access-key", "AKIDSTUB",
       "secret-access-key", "stubsecret", "request-timeout", 5,
-      "part-size", (guint64) 5 * MiB, "max-parallel-parts", 2, NULL);
-  gst_element_set_bus (h->element, bus);
+      "part-size", (guint64) 5 * MiB, "max-parallel-parts", 2, "async", FALSE,
+      NULL);
+  va_start (args, extra_prop);
+  for (; extra_prop != NULL; extra_prop = va_arg (args, const gchar *))
+      gst_util_set_object_arg (G_OBJECT (sink), extra_prop,
+        va_arg (args, const gchar *));
+  va_end (args);
+  gst_element_set_bus (sink, bus);
+  /* the harness starts the element: every property is set before */
+  h = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_object_unref (sink);
   gst_harness_set_src_caps_str (h, "application/octet-stream");
   *bus_out = bus;
   return h;
@@ -100,23 +112,24 @@ GST_START_TEST (test_small_put_on_eos)
 {
   g_autoptr (GByteArray) expect = g_byte_array_new ();
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = make_harness ("s3://b/small.jpg", &bus);
+  GstHarness *h = make_harness ("s3://bkt/small.jpg", &bus, "content-type",
+      "image/jpeg", "cache-control", "max-age=60", NULL);
   g_autofree gchar *ctype = NULL, *cache = NULL;
 
-  g_object_set (h->element, "content-type", "image/jpeg", "cache-control",
-      "max-age=60", NULL);
+  /* refused: the element is running */
+  g_object_set (h->element, "content-type", "text/plain", NULL);
   gst_harness_play (h);
   push_pattern (h, expect, 0, 300 * 1024);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   /* the EOS event returned: the object is there */
-  assert_object ("/b/small.jpg", expect);
-  fail_unless_equals_int (stub_server_count (server, "PUT", "/b/small.jpg",
+  assert_object ("/bkt/small.jpg", expect);
+  fail_unless_equals_int (stub_server_count (server, "PUT", "/bkt/small.jpg",
           NULL), 1);
-  fail_unless_equals_int (stub_server_count (server, "POST", "/b/small.jpg",
+  fail_unless_equals_int (stub_server_count (server, "POST", "/bkt/small.jpg",
           "uploads"), 0);
-  ctype = stub_server_last_header (server, "PUT", "/b/small.jpg",
+  ctype = stub_server_last_header (server, "PUT", "/bkt/small.jpg",
       "Content-Type");
-  cache = stub_server_last_header (server, "PUT", "/b/small.jpg",
+  cache = stub_server_last_header (server, "PUT", "/bkt/small.jpg",
       "Cache-Control");
   fail_unless_equals_string (ctype, "image/jpeg");
   fail_unless_equals_string (cache, "max-age=60");
@@ -130,18 +143,18 @@ GST_START_TEST (test_multipart_on_eos)
 {
   g_autoptr (GByteArray) expect = g_byte_array_new ();
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = make_harness ("s3://b/big.bin", &bus);
+  GstHarness *h = make_harness ("s3://bkt/big.bin", &bus, NULL);
   GstMessage *msg;
 
   gst_harness_play (h);
   push_pattern (h, expect, 0, 12 * MiB + 123);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  assert_object ("/b/big.bin", expect);
-  fail_unless_equals_int (stub_server_count (server, "POST", "/b/big.bin",
+  assert_object ("/bkt/big.bin", expect);
+  fail_unless_equals_int (stub_server_count (server, "POST", "/bkt/big.bin",
           "uploads"), 1);
-  fail_unless_equals_int (stub_server_count (server, "PUT", "/b/big.bin",
+  fail_unless_equals_int (stub_server_count (server, "PUT", "/bkt/big.bin",
           "partNumber="), 3);
-  fail_unless_equals_int (stub_server_count (server, "DELETE", "/b/big.bin",
+  fail_unless_equals_int (stub_server_count (server, "DELETE", "/bkt/big.bin",
           NULL), 0);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
   fail_unless (msg == NULL, "unexpected error/warning");
@@ -154,19 +167,19 @@ GST_END_TEST;
 GST_START_TEST (test_stop_mid_upload_aborts)
 {
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = make_harness ("s3://b/partial.bin", &bus);
+  GstHarness *h = make_harness ("s3://bkt/partial.bin", &bus, NULL);
 
   gst_harness_play (h);
   push_pattern (h, NULL, 0, 11 * MiB);
   gst_harness_teardown (h);
 
-  fail_unless_equals_int (stub_server_count (server, "POST", "/b/partial.bin",
+  fail_unless_equals_int (stub_server_count (server, "POST", "/bkt/partial.bin",
           "uploads"), 1);
   fail_unless_equals_int (stub_server_count (server, "DELETE",
-          "/b/partial.bin", "uploadId="), 1);
-  fail_unless_equals_int (stub_server_count (server, "POST", "/b/partial.bin",
+          "/bkt/partial.bin", "uploadId="), 1);
+  fail_unless_equals_int (stub_server_count (server, "POST", "/bkt/partial.bin",
           "uploadId="), 0);
-  fail_unless (stub_server_get (server, "/b/partial.bin") == NULL);
+  fail_unless (stub_server_get (server, "/bkt/partial.bin") == NULL);
 }
 
 GST_END_TEST;
@@ -175,13 +188,13 @@ GST_END_TEST;
 GST_START_TEST (test_access_denied)
 {
   g_autoptr (GstBus) bus = NULL;
-  GstHarness *h = make_harness ("s3://b/denied.bin", &bus);
+  GstHarness *h = make_harness ("s3://bkt/denied.bin", &bus, NULL);
   g_autoptr (GError) error = NULL;
   const GstStructure *details = NULL;
   GstMessage *msg;
   guint status = 0;
 
-  stub_server_fail (server, NULL, "/b/denied.bin", 403, "AccessDenied",
+  stub_server_fail (server, NULL, "/bkt/denied.bin", 403, "AccessDenied",
       "REQ-SINK-403");
   gst_harness_play (h);
   push_pattern (h, NULL, 0, 1000);
@@ -201,7 +214,7 @@ GST_START_TEST (test_access_denied)
   fail_unless_equals_string (gst_structure_get_string (details,
           "request-id"), "REQ-SINK-403");
   gst_message_unref (msg);
-  fail_unless_equals_int (stub_server_count (server, "PUT", "/b/denied.bin",
+  fail_unless_equals_int (stub_server_count (server, "PUT", "/bkt/denied.bin",
           NULL), 1);
   gst_harness_teardown (h);
 }

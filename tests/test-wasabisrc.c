@@ -151,8 +151,8 @@ GST_START_TEST (test_read_and_refuse_changes_when_running)
   GstMessage *msg;
   g_autofree gchar *key = NULL;
 
-  stub_server_put (server, "/b/obj.bin", data);
-  pipeline = make_pipeline ("s3://b/obj.bin", "! fakesink", &src);
+  stub_server_put (server, "/bkt/obj.bin", data);
+  pipeline = make_pipeline ("s3://bkt/obj.bin", "! fakesink", &src);
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
       GST_STATE_CHANGE_ASYNC);
   fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
@@ -166,7 +166,7 @@ GST_START_TEST (test_read_and_refuse_changes_when_running)
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
   gst_message_unref (msg);
   /* one HEAD and one GET for a sequential read */
-  fail_unless_equals_int (stub_server_count (server, "GET", "/b/obj.bin",
+  fail_unless_equals_int (stub_server_count (server, "GET", "/bkt/obj.bin",
           NULL), 1);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (src);
@@ -181,16 +181,16 @@ GST_START_TEST (test_access_denied_on_get)
   GstElement *pipeline;
   GstMessage *msg;
 
-  stub_server_put (server, "/b/denied.bin", data);
-  stub_server_fail (server, "GET", "/b/denied.bin", 403, "AccessDenied",
+  stub_server_put (server, "/bkt/denied.bin", data);
+  stub_server_fail (server, "GET", "/bkt/denied.bin", 403, "AccessDenied",
       "REQ-DENIED-1");
-  pipeline = make_pipeline ("s3://b/denied.bin", "! fakesink", NULL);
+  pipeline = make_pipeline ("s3://bkt/denied.bin", "! fakesink", NULL);
   msg = run_until_done (pipeline);
   assert_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, 403, "AccessDenied",
       "REQ-DENIED-1");
   gst_message_unref (msg);
   /* never retried: Wasabi locks accounts after repeated auth failures */
-  fail_unless_equals_int (stub_server_count (server, "GET", "/b/denied.bin",
+  fail_unless_equals_int (stub_server_count (server, "GET", "/bkt/denied.bin",
           NULL), 1);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -203,14 +203,14 @@ GST_START_TEST (test_access_denied_on_head)
   GstElement *pipeline;
   GstMessage *msg;
 
-  stub_server_fail (server, NULL, "/b/secret.bin", 403, "AccessDenied",
+  stub_server_fail (server, NULL, "/bkt/secret.bin", 403, "AccessDenied",
       "REQ-DENIED-2");
-  pipeline = make_pipeline ("s3://b/secret.bin", "! fakesink", NULL);
+  pipeline = make_pipeline ("s3://bkt/secret.bin", "! fakesink", NULL);
   msg = run_until_done (pipeline);
   assert_error (msg, GST_RESOURCE_ERROR_NOT_AUTHORIZED, 403, NULL,
       "REQ-DENIED-2");
   gst_message_unref (msg);
-  fail_unless_equals_int (stub_server_count (server, "HEAD", "/b/secret.bin",
+  fail_unless_equals_int (stub_server_count (server, "HEAD", "/bkt/secret.bin",
           NULL), 1);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
@@ -220,7 +220,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_not_found)
 {
-  GstElement *pipeline = make_pipeline ("s3://b/missing.bin", "! fakesink",
+  GstElement *pipeline = make_pipeline ("s3://bkt/missing.bin", "! fakesink",
       NULL);
   GstMessage *msg = run_until_done (pipeline);
 
@@ -255,15 +255,15 @@ GST_START_TEST (test_unlock_cancels_stalled_read)
   GstMessage *msg;
   gint64 start, deadline;
 
-  stub_server_put (server, "/b/stall.bin", data);
-  stub_server_stall (server, "/b/stall.bin");
-  pipeline = make_pipeline ("s3://b/stall.bin", "! fakesink", NULL);
+  stub_server_put (server, "/bkt/stall.bin", data);
+  stub_server_stall (server, "/bkt/stall.bin");
+  pipeline = make_pipeline ("s3://bkt/stall.bin", "! fakesink", NULL);
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
 
   /* wait (polling, with a deadline) until the GET reached the server */
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (stub_server_count (server, "GET", "/b/stall.bin", NULL) == 0) {
+  while (stub_server_count (server, "GET", "/bkt/stall.bin", NULL) == 0) {
     fail_unless (g_get_monotonic_time () < deadline, "no GET arrived");
     msg = gst_bus_timed_pop_filtered (bus, 10 * GST_MSECOND, GST_MESSAGE_ERROR);
     fail_unless (msg == NULL, "unexpected error");
@@ -294,9 +294,9 @@ GST_START_TEST (test_pull_mode_ranges)
   };
   GstPad *sinkpad;
 
-  stub_server_put (server, "/b/pull.bin", data);
+  stub_server_put (server, "/bkt/pull.bin", data);
   src = gst_element_factory_make ("wasabisrc", NULL);
-  g_object_set (src, "uri", "s3://b/pull.bin", "endpoint-uri",
+  g_object_set (src, "uri", "s3://bkt/pull.bin", "endpoint-uri",
       stub_server_get_endpoint (server), "access-key", "AKIDSTUB",
       "secret-access-key", "stubsecret", NULL);
   srcpad = gst_element_get_static_pad (src, "src");

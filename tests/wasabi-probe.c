@@ -66,6 +66,17 @@ print_message (GstMessage * msg)
   g_printerr ("%s: %s (%s)\n", kind, error->message, GST_STR_NULL (debug));
 }
 
+/* Prints errors and warnings as they are posted, from the posting thread:
+ * also those posted while the pipeline stops. */
+static GstBusSyncReply
+on_sync_message (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR ||
+      GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
+    print_message (msg);
+  return GST_BUS_PASS;
+}
+
 static gboolean
 on_message (GstBus * bus, GstMessage * msg, gpointer data)
 {
@@ -73,12 +84,8 @@ on_message (GstBus * bus, GstMessage * msg, gpointer data)
 
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
-      print_message (msg);
       probe->status = 1;
       g_main_loop_quit (probe->loop);
-      break;
-    case GST_MESSAGE_WARNING:
-      print_message (msg);
       break;
     case GST_MESSAGE_EOS:
       g_print ("EOS\n");
@@ -107,7 +114,6 @@ main (int argc, char **argv)
   g_autoptr (GstBus) bus = NULL;
   g_autofree gchar *desc = NULL;
   Probe probe = { 0, };
-  GstMessage *msg;
 
   gst_init (&argc, &argv);
   if (argc < 2) {
@@ -116,26 +122,20 @@ main (int argc, char **argv)
   }
   desc = g_strjoinv (" ", argv + 1);
   probe.pipeline = gst_parse_launch (desc, &error);
-  if (probe.pipeline == NULL) {
-    g_printerr ("bad pipeline: %s\n", error->message);
+  if (probe.pipeline == NULL || error != NULL) {
+    g_printerr ("bad pipeline: %s\n", error ? error->message : "?");
     return 2;
   }
   probe.loop = g_main_loop_new (NULL, FALSE);
   bus = gst_element_get_bus (probe.pipeline);
+  gst_bus_set_sync_handler (bus, on_sync_message, NULL, NULL);
   gst_bus_add_watch (bus, on_message, &probe);
   g_unix_signal_add (SIGINT, on_sigint, &probe);
 
   gst_element_set_state (probe.pipeline, GST_STATE_PLAYING);
   g_main_loop_run (probe.loop);
   gst_element_set_state (probe.pipeline, GST_STATE_NULL);
-
-  /* what stopping posted (e.g. a failed abort) */
   gst_bus_remove_watch (bus);
-  while ((msg = gst_bus_pop_filtered (bus,
-              GST_MESSAGE_ERROR | GST_MESSAGE_WARNING)) != NULL) {
-    print_message (msg);
-    gst_message_unref (msg);
-  }
   gst_object_unref (probe.pipeline);
   g_main_loop_unref (probe.loop);
   gst_deinit ();
