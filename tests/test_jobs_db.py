@@ -14,6 +14,7 @@ our PostgREST-compatible test server:
 """
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -41,9 +42,19 @@ def wait_until(pred, timeout=20.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def collect_lines(stream, lines):
+def collect_lines(stream, lines, times=None):
     for line in iter(stream.readline, ""):
+        if times is not None:
+            times.append(time.monotonic())
         lines.append(line)
+
+
+def execution_time(output):
+    """gst-launch's "Execution ended after H:MM:SS.NNN" (PLAYING -> EOS)."""
+    m = re.search(r"Execution ended after (\d+):(\d+):([\d.]+)", output)
+    if not m:
+        raise AssertionError("gst-launch printed no execution time")
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
 
 
 class DbTestCase(rcxtest.TestCase):
@@ -544,19 +555,20 @@ class ElementTest(DbTestCase):
         job, _ = self.claim()
         self.rest.clear_log()
         seconds = 2.0
-        t0 = time.monotonic()
         proc = self.launch(launch_line(job, seconds, update_freq=0.1, db_interval=0.2, db_flush_timeout=30))
         self.addCleanup(rcxtest.stop_process, proc)
-        lines = []
-        reader = threading.Thread(target=collect_lines, args=(proc.stdout, lines), daemon=True)
+        lines, times = [], []
+        reader = threading.Thread(target=collect_lines, args=(proc.stdout, lines, times), daemon=True)
         reader.start()
         wait_until(lambda: self.rest.request_log("PATCH", "jobs"), 20, "a first progress write")
         self.rest.stop()
         stored = self.job(job)["progress"]
-        # the pipeline reaches EOS on time while the database is unreachable
+        # the pipeline reaches EOS on time while the database is unreachable:
+        # from the first message (0.1 s of running time) to EOS (2.0 s)
         wait_until(lambda: any("eos=(boolean)true" in l for l in lines), 20, "EOS")
-        elapsed = time.monotonic() - t0
-        self.assertLess(elapsed, seconds + 0.8, f"the pipeline slowed down: {elapsed:.2f} s")
+        first = next(t for t, l in zip(times, lines) if "progress, percent=" in l)
+        eos = next(t for t, l in zip(times, lines) if "eos=(boolean)true" in l)
+        self.assertLess(eos - first, seconds - 0.1 + 0.4, f"the pipeline slowed down: {eos - first:.2f} s")
         self.assertLess(self.job(job)["progress"], 100)
         self.assertEqual(self.job(job)["progress"], stored)
         # back: the last value lands while the element flushes
@@ -583,8 +595,10 @@ class ElementTest(DbTestCase):
         self.assertEqual(proc.returncode, 0, out)
         m = [l for l in out.splitlines() if "eos=(boolean)true" in l]
         self.assertEqual(len(m), 1, out)
-        # run time + the flush timeout, not the database's 30 s
-        self.assertLess(elapsed, seconds + 0.5 + 1.5, f"{elapsed:.2f} s")
+        # PLAYING -> EOS at the stream's pace; the whole run: start-up + that
+        # + the flush timeout, not the database's 30 s
+        self.assertLess(execution_time(out), seconds + 0.4, out[-500:])
+        self.assertLess(elapsed, seconds + 0.5 + 3, f"{elapsed:.2f} s")
         self.assertGreaterEqual(out.count("progress, percent="), 10)
 
     def test_503_is_retried_with_backoff(self):
@@ -616,7 +630,8 @@ class ElementTest(DbTestCase):
         statuses = [r[4] for r in self.rest.request_log("PATCH", "jobs")]
         self.assertGreaterEqual(len(statuses), 2)
         self.assertTrue(all(s == 503 for s in statuses))
-        self.assertLess(elapsed, 1.0 + 0.5 + 1.5)
+        self.assertLess(execution_time(out), 1.0 + 0.4, out[-500:])
+        self.assertLess(elapsed, 1.0 + 0.5 + 3)
         self.assertEqual(self.job(job)["progress"], 0)
 
     def test_key_never_logged(self):
