@@ -513,6 +513,19 @@ learn_clock_offset (RcxHttpClient * client, SoupMessageHeaders * headers)
       offset / G_USEC_PER_SEC);
 }
 
+/* libsoup restarts a request by itself when a reused keep-alive connection
+ * fails before any answer (it takes it for a server that closed an idle
+ * connection). The body stream was consumed by the first try: without this,
+ * the restarted PUT goes out with an empty body (Content-Length: 0), and a
+ * server that does not check Content-MD5 stores an empty object. */
+static void
+on_restarted (SoupMessage * msg, RcxHttpRequest * request)
+{
+  if (request->body != NULL)
+    soup_message_set_request_body_from_bytes (msg, request->content_type,
+        request->body);
+}
+
 static SoupMessage *
 build_message (RcxHttpRequest * request)
 {
@@ -528,6 +541,7 @@ build_message (RcxHttpRequest * request)
   if (request->body != NULL) {
     soup_message_set_request_body_from_bytes (msg, request->content_type,
         request->body);
+    g_signal_connect (msg, "restarted", G_CALLBACK (on_restarted), request);
   } else if (g_strcmp0 (request->method, "PUT") == 0
       || g_strcmp0 (request->method, "POST") == 0) {
     g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
