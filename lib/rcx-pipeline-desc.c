@@ -158,6 +158,21 @@ get_uint (JsonObject * object, const gchar * path, const gchar * key,
   return TRUE;
 }
 
+static gboolean
+get_boolean (JsonObject * object, const gchar * path, const gchar * key,
+    gboolean * out, GError ** error)
+{
+  JsonNode *node = get_member (object, key);
+
+  if (!node)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return invalid (error, path, key, "must be true or false");
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
 static JsonObject *
 get_object (JsonObject * object, const gchar * path, const gchar * key,
     gboolean required, GError ** error)
@@ -549,7 +564,8 @@ static gboolean
 parse_output (RcxPipelineDesc * desc, JsonObject * root, GError ** error)
 {
   static const gchar *const fields[] = {
-    "master", "rung-folder", "playlist", "iframe-playlist", "segment", NULL
+    "master", "rung-folder", "playlist", "iframe-playlist", "segment",
+    "publish-live", NULL
   };
   JsonObject *output;
   g_autoptr (GError) local = NULL;
@@ -560,6 +576,7 @@ parse_output (RcxPipelineDesc * desc, JsonObject * root, GError ** error)
   desc->output.playlist = g_strdup ("index.m3u8");
   desc->output.iframe_playlist = g_strdup ("iframes.m3u8");
   desc->output.segment = g_strdup ("segment%05d.ts");
+  desc->output.publish_live = TRUE;
 
   output = get_object (root, NULL, "output", FALSE, &local);
   if (!output) {
@@ -579,7 +596,9 @@ parse_output (RcxPipelineDesc * desc, JsonObject * root, GError ** error)
       || !get_string (output, "output", "iframe-playlist", FALSE,
           &desc->output.iframe_playlist, error)
       || !get_string (output, "output", "segment", FALSE,
-          &desc->output.segment, error))
+          &desc->output.segment, error)
+      || !get_boolean (output, "output", "publish-live",
+          &desc->output.publish_live, error))
     return FALSE;
 
   if (!is_file_name (desc->output.master)

@@ -96,6 +96,8 @@ typedef struct {
     gchar *playlist;            /* media playlist name in a rung folder */
     gchar *iframe_playlist;     /* I-frame playlist name in a rung folder */
     gchar *segment;             /* segment name pattern with one %d / %05d */
+    gboolean publish_live;      /* EVENT playlists per segment and an early
+                                 * master while transcoding (default TRUE) */
   } output;
 } RcxPipelineDesc;
 

@@ -41,6 +41,9 @@
  * * `size` (guint64): bytes
  * * `running-time` (guint64): running time of the segment's start, or
  *   GST_CLOCK_TIME_NONE when unknown
+ * * `codecs` (string): the CODECS so far, e.g. "avc1.64001f,mp4a.40.2"
+ *   (from the first segments' SPS and audio; enough for a master playlist
+ *   published while the rendition is still being written)
  *
  * On EOS, after every upload and both final playlists are stored and
  * before the EOS message is let through, an element message
@@ -423,6 +426,7 @@ process_segment (GstWasabiHlsSink * self, Upload * upload)
   g_autoptr (GArray) iframes = NULL;
   g_autofree gchar *playlist = NULL;
   g_autofree gchar *uri = NULL;
+  g_autofree gchar *codecs = NULL;
   gsize size;
   const guint8 *data = g_bytes_get_data (upload->data, &size);
   gint64 frame_duration;
@@ -480,6 +484,8 @@ process_segment (GstWasabiHlsSink * self, Upload * upload)
     running_time = *(GstClockTime *) rt;
   if (self->run_publish_live)
     playlist = rcx_hls_rung_media_playlist (self->rung, FALSE);
+  codecs = g_strconcat (self->video_codec ? self->video_codec : "avc1",
+      self->has_audio ? ",mp4a.40.2" : "", NULL);
   g_mutex_unlock (&self->lock);
 
   if (warn_not_independent)
@@ -499,7 +505,8 @@ process_segment (GstWasabiHlsSink * self, Upload * upload)
               "index", G_TYPE_UINT, index,
               "duration", G_TYPE_DOUBLE, duration,
               "size", G_TYPE_UINT64, (guint64) size,
-              "running-time", G_TYPE_UINT64, running_time, NULL)));
+              "running-time", G_TYPE_UINT64, running_time,
+              "codecs", G_TYPE_STRING, codecs, NULL)));
 }
 
 static gpointer

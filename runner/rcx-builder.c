@@ -396,6 +396,10 @@ add_sink (RcxPlan * plan, const RcxPlanRung * rung,
   add (plan, "segment-name=%s", desc->output.segment);
   add (plan, "playlist-name=%s", desc->output.playlist);
   add (plan, "iframe-playlist-name=%s", desc->output.iframe_playlist);
+  /* publish-live: EVENT playlists after each segment, VOD at EOS; off:
+   * playlists are stored once, at EOS. Either way a failed job leaves none
+   * (rcx-transcode.c unpublishes what went up). */
+  add (plan, "publish-live=%s", desc->output.publish_live ? "true" : "false");
   if (options->endpoint_uri && g_str_has_prefix (rung->location, "s3://"))
     add (plan, "endpoint-uri=%s", options->endpoint_uri);
 }

@@ -27,6 +27,7 @@ typedef struct
 {
   guint64 size;                 /* bytes, from wasabihlssink-segment */
   guint segments;
+  gchar *codecs;                /* from the last wasabihlssink-segment */
   GstStructure *report;         /* wasabihlssink-rung */
 } RungState;
 
@@ -60,6 +61,9 @@ typedef struct
 
   gboolean have_jobstatus;      /* progress comes from jobstatus messages */
   RungState *rungs;
+
+  RcxStore *store;              /* the destination */
+  gboolean early_master;        /* the live master playlist was stored */
 } Attempt;
 
 /* ---- failures ---------------------------------------------------------- */
@@ -118,6 +122,96 @@ on_error_message (Attempt * a, GstMessage * msg)
           err->message));
 }
 
+/* ---- publishing while transcoding -------------------------------------- */
+
+/* With output.publish-live, once the first segment of EVERY rung is stored
+ * (so every media playlist exists as EVENT), the master playlist goes up with
+ * the description's rates: BANDWIDTH = peak video + audio, AVERAGE-BANDWIDTH
+ * = average video + audio, CODECS from the first segments, no I-frame
+ * entries (those playlists exist only at the end). Players can start from
+ * it at once; at EOS the master is rewritten last with measured values. It
+ * never claims completion: the media playlists it lists are EVENT without
+ * ENDLIST until the job succeeds. */
+static void
+publish_early_master (Attempt * a)
+{
+  const RcxPipelineDesc *desc = a->plan->desc;
+  guint n = a->plan->n_rungs;
+  g_autofree RcxHlsVariant *variants = g_new0 (RcxHlsVariant, n);
+  g_autoptr (GPtrArray) uris = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  gchar *master;
+
+  if (!desc->output.publish_live || a->early_master || a->error)
+    return;
+  for (guint i = 0; i < n; i++) {
+    if (a->rungs[i].segments == 0)
+      return;
+  }
+  for (guint i = 0; i < n; i++) {
+    const RcxPlanRung *r = &a->plan->rungs[i];
+    guint audio = a->rungs[i].codecs && strstr (a->rungs[i].codecs, "mp4a") ?
+        desc->audio.bitrate : 0;
+    gchar *uri = g_strdup_printf ("%s/%s", r->folder, desc->output.playlist);
+
+    g_ptr_array_add (uris, uri);
+    variants[i].uri = uri;
+    variants[i].bandwidth = (r->desc->peak_bitrate + audio) * 1000;
+    variants[i].average_bandwidth = (r->desc->bitrate + audio) * 1000;
+    variants[i].codecs = a->rungs[i].codecs;
+    variants[i].width = r->width;
+    variants[i].height = r->height;
+    variants[i].frame_rate = (gdouble) a->plan->fps_n / a->plan->fps_d;
+  }
+  master = rcx_hls_master_playlist (variants, n);
+  bytes = g_bytes_new_take (master, strlen (master));
+  if (!rcx_store_put (a->store, desc->output.master, bytes,
+          "application/vnd.apple.mpegurl", "max-age=1",
+          a->options->cancellable, &error)) {
+    attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
+            RCX_TRANSCODE_ERROR_FAILED, "storing the live master playlist: %s",
+            error->message));
+    return;
+  }
+  a->early_master = TRUE;
+  g_info ("live: %s published (every rung has its first segment)",
+      desc->output.master);
+}
+
+/* After a failed attempt (the pipeline is stopped, nothing writes any
+ * more): the early master and the rungs' playlists are deleted, so a
+ * failed job leaves no playlist at all. A player that had started stops at
+ * its next playlist reload (404) instead of waiting forever for a stream
+ * that will never end; the segments stay (a retry overwrites them). */
+static void
+unpublish (Attempt * a)
+{
+  const RcxPipelineDesc *desc = a->plan->desc;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  if (!a->store)
+    return;
+  if (a->early_master)
+    g_ptr_array_add (names, g_strdup (desc->output.master));
+  for (guint i = 0; i < a->plan->n_rungs; i++) {
+    /* a rung that reached EOS before another failed wrote VOD playlists */
+    g_ptr_array_add (names, g_strdup_printf ("%s/%s", a->plan->rungs[i].folder,
+            desc->output.playlist));
+    g_ptr_array_add (names, g_strdup_printf ("%s/%s", a->plan->rungs[i].folder,
+            desc->output.iframe_playlist));
+  }
+  for (guint i = 0; i < names->len; i++) {
+    g_autoptr (GError) error = NULL;
+
+    /* not cancellable: this also runs after SIGTERM */
+    if (!rcx_store_delete (a->store, names->pdata[i], NULL, &error))
+      g_warning ("could not delete %s after the failure: %s",
+          (const gchar *) names->pdata[i], error->message);
+  }
+  a->early_master = FALSE;
+}
+
 /* ---- bus --------------------------------------------------------------- */
 
 static gint
@@ -159,7 +253,10 @@ on_element_message (Attempt * a, GstMessage * msg)
     gst_structure_get_uint64 (s, "size", &size);
     a->rungs[i].size += size;
     a->rungs[i].segments++;
+    g_free (a->rungs[i].codecs);
+    a->rungs[i].codecs = g_strdup (gst_structure_get_string (s, "codecs"));
     g_atomic_int_inc (&a->activity);
+    publish_early_master (a);
   } else if (gst_structure_has_name (s, "wasabihlssink-rung")) {
     g_clear_pointer (&a->rungs[i].report, gst_structure_free);
     a->rungs[i].report = gst_structure_copy (s);
@@ -382,8 +479,10 @@ attempt_clear (Attempt * a)
     gst_element_set_state (a->pipeline, GST_STATE_NULL);
     gst_object_unref (a->pipeline);
   }
-  for (guint i = 0; a->rungs && i < a->plan->n_rungs; i++)
+  for (guint i = 0; a->rungs && i < a->plan->n_rungs; i++) {
     g_clear_pointer (&a->rungs[i].report, gst_structure_free);
+    g_clear_pointer (&a->rungs[i].codecs, g_free);
+  }
   g_free (a->rungs);
   g_clear_pointer (&a->thumbnail, gst_sample_unref);
   g_clear_pointer (&a->loop, g_main_loop_unref);
@@ -833,6 +932,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
 
     a.options = options;
     a.plan = plan;
+    a.store = store;
     a.duration = source.duration;
     a.progress = rcx_progress_new (options->progress,
         options->progress_interval);
@@ -865,6 +965,8 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
         g_prefix_error (&local, "storing the outputs: ");
     }
     rcx_progress_free (a.progress);
+    if (!ok)
+      unpublish (&a);
 
     if (!ok && a.device_failure && !g_error_matches (local,
             RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INTERRUPTED)

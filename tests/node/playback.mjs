@@ -1,7 +1,8 @@
 // Plays an HLS master playlist with hls.js in Debian's headless Chromium and
 // checks what hls.js's own functional tests check: `loadeddata` fires, time
 // advances on the highest level, a seek near the end reaches `ended`, and no
-// fatal ERROR event is raised.
+// fatal ERROR event is raised. Each step says when it ended (`at`, ms since
+// the epoch), so a test can tell it played before a live job finished.
 //
 //   node playback.mjs PAGE_URL      (PAGE_URL: player.html?src=<master>)
 //
@@ -26,9 +27,9 @@ async function step(name, fn) {
   const t0 = Date.now();
   try {
     const detail = await fn();
-    result.steps.push({ name, ok: true, ms: Date.now() - t0, detail });
+    result.steps.push({ name, ok: true, ms: Date.now() - t0, at: Date.now(), detail });
   } catch (e) {
-    result.steps.push({ name, ok: false, ms: Date.now() - t0, error: String(e.message || e).split('\n')[0] });
+    result.steps.push({ name, ok: false, ms: Date.now() - t0, at: Date.now(), error: String(e.message || e).split('\n')[0] });
     throw e;
   }
 }
