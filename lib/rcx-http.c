@@ -473,8 +473,11 @@ static GBytes *
 read_all (GInputStream * in, goffset expected, gsize max,
     GCancellable * cancellable, GError ** error)
 {
+  /* pre-size only for a modest body: a HEAD's Content-Length is the whole
+   * object's size, and a body is never read past @max */
   g_autoptr (GByteArray) buf = g_byte_array_sized_new (expected > 0
-      && expected < G_MAXINT ? (guint) expected : READ_CHUNK);
+      && expected <= (goffset) MIN (max, 16 * READ_CHUNK) ?
+      (guint) expected : READ_CHUNK);
 
   for (;;) {
     gssize n;
