@@ -257,6 +257,8 @@ GST_START_TEST (test_local_rendition)
     fail_unless_equals_float (seg_duration, i < 2 ? 6.0 : 2.0);
     fail_unless_equals_uint64 (running_time, i * 6 * GST_SECOND);
     fail_unless_equals_string (uri, path);
+    fail_unless (g_str_has_suffix (gst_structure_get_string (seg, "codecs"),
+            ",mp4a.40.2"));
   }
   fail_unless (find_message (run, "wasabihlssink-segment", 3) == NULL);
 
