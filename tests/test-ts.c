@@ -235,6 +235,51 @@ test_errors (void)
   g_assert_error (error, RCX_TS_ERROR, RCX_TS_ERROR_NO_VIDEO);
 }
 
+/* Garbage with valid sync bytes, on the PIDs the scanner looks at, must
+ * never make it read out of bounds (run under ASan) nor report ranges
+ * outside the data. */
+static void
+test_garbage (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261130);
+  const guint pids[] = { 0, PMT_PID, VIDEO_PID, AUDIO_PID };
+  guint round;
+
+  for (round = 0; round < 200; round++) {
+    g_autoptr (GByteArray) ts = g_byte_array_new ();
+    g_auto (RcxTsInfo) info = { 0, };
+    guint n = g_rand_int_range (rand, 1, 64), i, j;
+
+    /* half the rounds start with a valid PAT/PMT */
+    if (round % 2)
+      put_pat_pmt (ts, round % 4 == 1);
+    for (i = 0; i < n; i++) {
+      guint8 p[RCX_TS_PACKET_SIZE];
+      guint pid = pids[g_rand_int_range (rand, 0, G_N_ELEMENTS (pids))];
+
+      for (j = 0; j < sizeof (p); j++)
+        p[j] = g_rand_int_range (rand, 0, 256);
+      /* runs of start codes and zeros make NAL and PES parsing busy */
+      if (g_rand_boolean (rand))
+        memset (p + 4, 0, g_rand_int_range (rand, 0, 40));
+      p[0] = 0x47;
+      p[1] = (p[1] & 0xe0) | ((pid >> 8) & 0x1f);
+      p[2] = pid & 0xff;
+      g_byte_array_append (ts, p, sizeof (p));
+    }
+    if (rcx_ts_scan (ts->data, ts->len, &info, NULL)) {
+      g_assert_cmpuint (info.video_pid, !=, 0);
+      for (j = 0; j < info.iframes->len; j++) {
+        const RcxTsIFrame *f = &g_array_index (info.iframes, RcxTsIFrame, j);
+
+        g_assert_cmpuint (f->offset % RCX_TS_PACKET_SIZE, ==, 0);
+        g_assert_cmpuint (f->offset + f->length, <=, ts->len);
+      }
+      g_assert_cmpuint (info.iframes->len, <=, info.n_frames);
+    }
+  }
+}
+
 /* ---- a real segment ---------------------------------------------------- */
 
 /* Runs @description (which ends in "filesink name=out") to EOS and returns
@@ -325,6 +370,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/synthetic", test_synthetic);
   g_test_add_func ("/ts/no-idr-first", test_no_idr_first_and_no_audio);
   g_test_add_func ("/ts/errors", test_errors);
+  g_test_add_func ("/ts/garbage", test_garbage);
   g_test_add_func ("/ts/x264-segment", test_x264_segment);
   return g_test_run ();
 }
