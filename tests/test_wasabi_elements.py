@@ -294,8 +294,10 @@ class WasabiElementsTest(rcxtest.TestCase):
         gets = proxy.requests(method="GET", path="faulty.bin")
         faults = [g["fault"] for g in gets if g["fault"]]
         print(f"faulty copy: {len(gets)} GETs, faults fired {faults}, {run.seconds:.1f} s")
-        print([(g["status"], g["bytes"], g["fault"]) for g in gets])
         self.assertEqual(sorted(set(faults)), ["error", "reset", "stall"])
+        # the SlowDown on UploadPart 2 was retried by the sink
+        part2 = proxy.requests(method="PUT", path="faulty-copy.bin", query="partNumber=2&")
+        self.assertEqual([p["status"] for p in part2], [503, 200])
         # the retries are visible at GST_DEBUG=wasabisrc:5
         retry_lines = [line for line in run.stderr.splitlines()
                        if "wasabisrc" in line and re.search(r"retr|resum", line, re.I)]
