@@ -90,6 +90,7 @@ test_default_description (void)
   g_assert_cmpstr (desc->output.master, ==, "master.m3u8");
   g_assert_cmpstr (desc->output.playlist, ==, "index.m3u8");
   g_assert_cmpstr (desc->output.iframe_playlist, ==, "iframes.m3u8");
+  g_assert_true (desc->output.publish_live);
 }
 
 /* Every description shipped in pipelines/ is valid. */
@@ -242,6 +243,8 @@ static const Case cases[] = {
       "output.rung-folder: must contain {name} or {height}"},
   {"\"audio\": {", "\"output\": {\"segment\": \"seg.ts\"}, \"audio\": {",
       "output.segment: must be a file name ending in .ts with one %d"},
+  {"\"audio\": {", "\"output\": {\"publish-live\": \"yes\"}, \"audio\": {",
+      "output.publish-live: must be true or false"},
   {"{ \"gop", "[ \"gop", "not valid JSON"},
 };
 
@@ -262,6 +265,7 @@ test_validation (void)
       g_assert_nonnull (desc);
       g_assert_cmpstr (desc->output.master, ==, "master.m3u8");
       g_assert_cmpuint (desc->ladder[0].peak_bitrate, ==, 3000);
+      g_assert_true (desc->output.publish_live);        /* the default */
     } else {
       g_assert_null (desc);
       g_assert_nonnull (error);
