@@ -13,7 +13,11 @@
  * connection reset, a stall of `request-timeout` seconds or a retryable
  * error (500/502/503/504, SlowDown, throttling) it resumes from the byte it
  * reached, guarded by `If-Match` on the object's ETag. The element is
- * seekable and works in push and pull mode.
+ * seekable and works in push and pull mode. In pull mode, whole 256 KiB
+ * blocks are fetched through that one response and the 16 most recent are
+ * cached, so a demuxer reading interleaved samples back and forth (qtdemux
+ * on an MP4 whose `moov` is at the end) costs a handful of GETs, not one
+ * per sample.
  *
  * It handles `s3://bucket/key` URIs, so playbin, uridecodebin and
  * uritranscodebin pick it. Endpoint, region and credentials come from the

@@ -221,6 +221,42 @@ GST_START_TEST (test_access_denied)
 
 GST_END_TEST;
 
+/* A part refused with 403: the error carries the details and the
+ * multipart upload is aborted at once. */
+GST_START_TEST (test_part_failure_aborts)
+{
+  g_autoptr (GstBus) bus = NULL;
+  GstHarness *h = make_harness ("s3://bkt/refused.bin", &bus, NULL);
+  g_autoptr (GError) error = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstMessage *msg;
+
+  stub_server_fail (server, "PUT", "/bkt/refused.bin", 403, "AccessDenied",
+      "REQ-PART-403");
+  gst_harness_play (h);
+  for (guint i = 0; i < 40 && ret == GST_FLOW_OK; i++)
+    ret = gst_harness_push (h, gst_buffer_new_allocate (NULL, 1024 * 1024,
+            NULL));
+  fail_unless_equals_int (ret, GST_FLOW_ERROR);
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error posted");
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
+  gst_message_unref (msg);
+  /* aborted once, never completed */
+  fail_unless_equals_int (stub_server_count (server, "DELETE",
+          "/bkt/refused.bin", "uploadId="), 1);
+  fail_unless_equals_int (stub_server_count (server, "POST",
+          "/bkt/refused.bin", "uploadId="), 0);
+  gst_harness_teardown (h);
+  fail_unless_equals_int (stub_server_count (server, "DELETE",
+          "/bkt/refused.bin", "uploadId="), 1);
+}
+
+GST_END_TEST;
+
 static Suite *
 wasabisink_suite (void)
 {
@@ -234,6 +270,7 @@ wasabisink_suite (void)
   tcase_add_test (tc, test_multipart_on_eos);
   tcase_add_test (tc, test_stop_mid_upload_aborts);
   tcase_add_test (tc, test_access_denied);
+  tcase_add_test (tc, test_part_failure_aborts);
   suite_add_tcase (s, tc);
   return s;
 }
