@@ -8,7 +8,6 @@
  *        ! tee name=vt
  *   vt. ! queue ! videoscale ! video/x-raw,width=W,height=H ! x264enc ...
  *       ! video/x-h264,profile=high ! h264parse ! hls0.video     (per rung)
- *   vt. ! queue ! videoconvert ! videoscale ! ... ! jpegenc ! appsink
  *   dec. ! audio/x-raw(ANY) ! audioconvert ! audioresample
  *        ! audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse
  *        ! tee name=at
@@ -356,33 +355,6 @@ add_audio_chain (RcxPlan * plan, const RcxSourceInfo * source, GError ** error)
 }
 
 static void
-add_thumbnail (RcxPlan * plan)
-{
-  add (plan, "vt.");
-  add (plan, "!");
-  add (plan, "queue");
-  add (plan, "name=thumbqueue");
-  add (plan, "!");
-  if (plan->encoder->hardware) {
-    add (plan, "cudadownload");
-    add (plan, "!");
-  }
-  add (plan, "videoconvert");
-  add (plan, "!");
-  add (plan, "videoscale");
-  add (plan, "!");
-  add (plan, "video/x-raw,format=I420,width=%u,height=%u,"
-      "pixel-aspect-ratio=1/1", plan->thumb_width, plan->thumb_height);
-  add (plan, "!");
-  add (plan, "jpegenc");
-  add (plan, "!");
-  add (plan, "appsink");
-  add (plan, "name=thumbsink");
-  add (plan, "sync=false");
-  add (plan, "max-buffers=1");
-}
-
-static void
 add_sink (RcxPlan * plan, const RcxPlanRung * rung,
     const RcxPlanOptions * options)
 {
@@ -456,8 +428,7 @@ rcx_plan_new (const RcxPipelineDesc * desc, guint encoder_index,
   plan_frame_rate (plan, source);
   plan_rungs (plan, source, options);
 
-  plan->thumbnail = options->with_thumbnail;
-  if (plan->thumbnail) {
+  {
     guint dw, dh;
 
     rcx_source_info_display_size (source, &dw, &dh);
@@ -481,8 +452,6 @@ rcx_plan_new (const RcxPipelineDesc * desc, guint encoder_index,
     if (!add_rung (plan, i, error))
       return NULL;
   }
-  if (plan->thumbnail)
-    add_thumbnail (plan);
   if (plan->audio_encoder && !add_audio_chain (plan, source, error))
     return NULL;
   for (guint i = 0; i < plan->n_rungs; i++)

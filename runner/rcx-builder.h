@@ -5,7 +5,8 @@
  * which pre-processing) and writes it as gst-launch-1.0 tokens. The runner
  * builds the pipeline from exactly those tokens (gst_parse_launchv), and
  * `pipeline --print` prints them, so the printed line is the pipeline that
- * runs. Only the thumbnail branch (appsink) is left out of a printed line.
+ * runs. (The thumbnail is a frame the runner copies at the tee and turns
+ * into a JPEG afterwards: no branch, no sink that could stall the preroll.)
  */
 #pragma once
 
@@ -29,7 +30,6 @@ typedef struct {
   const gchar *source;          /* a file path or an s3:// URI */
   const gchar *destination;     /* a folder or an s3:// prefix */
   const gchar *endpoint_uri;    /* S3 endpoint for wasabi* elements; NULL: environment */
-  gboolean with_thumbnail;      /* add the thumbnail branch (appsink "thumbsink") */
   gboolean assume_available;    /* plan as if the encoder entry's elements existed (printing) */
 } RcxPlanOptions;
 
@@ -46,9 +46,8 @@ typedef struct {
   gboolean deinterlace;
   gboolean jobstatus;           /* a jobstatus element named "status" */
   const gchar *sink_factory;    /* wasabihlssink */
-  gboolean thumbnail;
-  guint thumb_width, thumb_height;
-  GstClockTime thumb_position;
+  guint thumb_width, thumb_height;     /* thumbnail size */
+  GstClockTime thumb_position;  /* stream time of the thumbnail frame */
   GPtrArray *argv;              /* gst-launch-1.0 tokens, NULL-terminated */
 } RcxPlan;
 

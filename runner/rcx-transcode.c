@@ -1,7 +1,7 @@
 /* rcx-transcode.c: running one transcode job. */
 #include "rcx-transcode.h"
 
-#include <gst/app/app.h>
+#include <gst/video/video.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,8 +56,7 @@ typedef struct
   GMutex lock;
   GstClockTime reached;         /* stream time of the video at the tee */
   guint64 frames;
-  gboolean thumb_passed;
-  GstSample *thumbnail;
+  GstSample *thumbnail;         /* the raw frame at the thumbnail position */
 
   gboolean have_jobstatus;      /* progress comes from jobstatus messages */
   RungState *rungs;
@@ -117,9 +116,13 @@ on_error_message (Attempt * a, GstMessage * msg)
   /* One line: the element and the first line of its message. */
   if ((nl = strchr (err->message, '\n')))
     *nl = '\0';
+  /* Stream errors (demuxing, decoding, a truncated file) are about the
+   * input: name the source; others name the element. */
   attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
-          RCX_TRANSCODE_ERROR_FAILED, "%s: %s", GST_OBJECT_NAME (msg->src),
-          err->message));
+          err->domain == GST_STREAM_ERROR ? RCX_TRANSCODE_ERROR_INPUT :
+          RCX_TRANSCODE_ERROR_FAILED, "%s: %s",
+          err->domain == GST_STREAM_ERROR ? a->options->source :
+          GST_OBJECT_NAME (msg->src), err->message));
 }
 
 /* ---- publishing while transcoding -------------------------------------- */
@@ -308,6 +311,30 @@ stream_time_of (GstPad * pad, GstClockTime ts)
   return gst_segment_to_stream_time (segment, GST_FORMAT_TIME, ts);
 }
 
+/* A system-memory copy of a frame (device memory is downloaded by the map),
+ * for the thumbnail: turned into a JPEG after the pipeline. */
+static GstSample *
+copy_frame (GstPad * pad, GstBuffer * buf)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstBuffer *copy;
+  GstMapInfo map;
+
+  if (!caps || !gst_buffer_map (buf, &map, GST_MAP_READ))
+    return NULL;
+  copy = gst_buffer_new_memdup (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_FLAGS |
+      GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
+  caps = gst_caps_make_writable (caps);
+  gst_caps_set_features_simple (caps, NULL);    /* system memory */
+  {
+    GstSample *sample = gst_sample_new (copy, caps, NULL, NULL);
+    gst_buffer_unref (copy);
+    return sample;
+  }
+}
+
 /* On the tee's sink pad: how far the video got, and EOS before the end of a
  * truncated source is turned into an error (the sinks never see EOS, so
  * nothing is published as complete). */
@@ -323,12 +350,24 @@ tee_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     if (GST_CLOCK_TIME_IS_VALID (end) && GST_BUFFER_DURATION_IS_VALID (buf))
       end += GST_BUFFER_DURATION (buf);
     end = stream_time_of (pad, end);
+    GstClockTime start = stream_time_of (pad, GST_BUFFER_PTS (buf));
+    gboolean take_thumbnail;
+
     g_mutex_lock (&a->lock);
     if (GST_CLOCK_TIME_IS_VALID (end)
         && (!GST_CLOCK_TIME_IS_VALID (a->reached) || end > a->reached))
       a->reached = end;
     a->frames++;
+    take_thumbnail = !a->thumbnail && (!GST_CLOCK_TIME_IS_VALID (start)
+        || start >= a->plan->thumb_position);
     g_mutex_unlock (&a->lock);
+    if (take_thumbnail) {
+      GstSample *sample = copy_frame (pad, buf);
+
+      g_mutex_lock (&a->lock);
+      a->thumbnail = sample;
+      g_mutex_unlock (&a->lock);
+    }
     g_atomic_int_inc (&a->activity);
     return GST_PAD_PROBE_OK;
   }
@@ -365,41 +404,6 @@ activity_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 
   g_atomic_int_inc (&a->activity);
   return GST_PAD_PROBE_OK;
-}
-
-/* Lets exactly one frame through to the thumbnail encoder: the first one
- * at or after the thumbnail position. */
-static GstPadProbeReturn
-thumbnail_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Attempt *a = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstClockTime ts = stream_time_of (pad, GST_BUFFER_PTS (buf));
-  gboolean pass = FALSE;
-
-  g_mutex_lock (&a->lock);
-  if (!a->thumb_passed && (!GST_CLOCK_TIME_IS_VALID (ts)
-          || ts >= a->plan->thumb_position)) {
-    a->thumb_passed = TRUE;
-    pass = TRUE;
-  }
-  g_mutex_unlock (&a->lock);
-  return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
-}
-
-static GstFlowReturn
-on_thumbnail_sample (GstAppSink * sink, gpointer user_data)
-{
-  Attempt *a = user_data;
-  GstSample *sample = gst_app_sink_pull_sample (sink);
-
-  g_mutex_lock (&a->lock);
-  if (!a->thumbnail)
-    a->thumbnail = sample;
-  else if (sample)
-    gst_sample_unref (sample);
-  g_mutex_unlock (&a->lock);
-  return GST_FLOW_OK;
 }
 
 static gboolean
@@ -495,7 +499,6 @@ attempt_run (Attempt * a, GError ** error)
 {
   const RcxTranscodeOptions *options = a->options;
   g_autoptr (GstBus) bus = NULL;
-  g_autoptr (GstElement) thumbsink = NULL;
   guint bus_watch, tick;
   gulong cancel_id;
 
@@ -515,15 +518,6 @@ attempt_run (Attempt * a, GError ** error)
     add_pad_probe (a->pipeline, name, "src", GST_PAD_PROBE_TYPE_BUFFER,
         activity_probe, a);
   }
-  if (a->plan->thumbnail) {
-    GstAppSinkCallbacks callbacks = { NULL, NULL, on_thumbnail_sample };
-
-    add_pad_probe (a->pipeline, "thumbqueue", "sink",
-        GST_PAD_PROBE_TYPE_BUFFER, thumbnail_probe, a);
-    thumbsink = gst_bin_get_by_name (GST_BIN (a->pipeline), "thumbsink");
-    gst_app_sink_set_callbacks (GST_APP_SINK (thumbsink), &callbacks, a, NULL);
-  }
-
   bus = gst_element_get_bus (a->pipeline);
   bus_watch = gst_bus_add_watch (bus, on_bus_message, a);
   tick = g_timeout_add_seconds (1, on_tick, a);
@@ -632,26 +626,42 @@ master_playlist (Attempt * a)
   return rcx_hls_master_playlist (variants, n);
 }
 
+/* The captured frame as a JPEG of the planned size, stored beside the
+ * master playlist. A missing frame (a source shorter than it claimed) is
+ * not a failure of the job. */
 static gboolean
-store_thumbnail (Attempt * a, RcxStore * store, GError ** error)
+store_thumbnail (Attempt * a, RcxStore * store, gboolean * stored,
+    GError ** error)
 {
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstSample) jpeg = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   GstBuffer *buf;
   GstMapInfo map;
-  g_autoptr (GBytes) bytes = NULL;
 
-  if (!a->thumbnail || !(buf = gst_sample_get_buffer (a->thumbnail))) {
+  *stored = FALSE;
+  if (!a->thumbnail) {
     g_warning ("no frame reached the thumbnail position: no thumbnail");
     return TRUE;
   }
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+  caps = gst_caps_new_simple ("image/jpeg", "width", G_TYPE_INT,
+      a->plan->thumb_width, "height", G_TYPE_INT, a->plan->thumb_height,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  jpeg = gst_video_convert_sample (a->thumbnail, caps, 10 * GST_SECOND, &local);
+  if (!jpeg || !(buf = gst_sample_get_buffer (jpeg))
+      || !gst_buffer_map (buf, &map, GST_MAP_READ)) {
     g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
-        "could not read the thumbnail");
+        "could not make the thumbnail: %s", local ? local->message : "?");
     return FALSE;
   }
   bytes = g_bytes_new (map.data, map.size);
   gst_buffer_unmap (buf, &map);
-  return rcx_store_put (store, a->plan->desc->thumbnail.name, bytes,
-      "image/jpeg", "max-age=300", a->options->cancellable, error);
+  if (!rcx_store_put (store, a->plan->desc->thumbnail.name, bytes,
+          "image/jpeg", "max-age=300", a->options->cancellable, error))
+    return FALSE;
+  *stored = TRUE;
+  return TRUE;
 }
 
 static JsonNode *
@@ -910,7 +920,6 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
       .source = options->source,
       .destination = rcx_store_get_location (store),
       .endpoint_uri = options->endpoint_uri,
-      .with_thumbnail = TRUE,
     };
     g_autoptr (RcxPlan) plan = NULL;
     Attempt a = { 0 };
@@ -945,8 +954,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
       gboolean thumb_ok;
 
       /* Thumbnail, then the master playlist last. */
-      thumb_ok = a.thumbnail != NULL;
-      ok = store_thumbnail (&a, store, &local);
+      ok = store_thumbnail (&a, store, &thumb_ok, &local);
       if (ok && !g_cancellable_is_cancelled (options->cancellable)) {
         master = master_playlist (&a);
         bytes = g_bytes_new_take (master, strlen (master));

@@ -379,7 +379,6 @@ pipeline_print (RunnerOptions * o)
     .source = n_args ? o->args[0] : "input.mp4",
     .destination = n_args ? o->args[1] : "out",
     .endpoint_uri = o->endpoint_uri,
-    .with_thumbnail = FALSE,
   };
   gint index = -1;
 
@@ -467,8 +466,8 @@ cmd_pipeline (int argc, char **argv)
   g_option_context_add_group (context, gst_init_get_option_group ());
   g_option_context_set_summary (context,
       "--print writes the gst-launch-1.0 line the transcode of SRC into DST\n"
-      "runs (without the thumbnail branch and the master playlist, which the\n"
-      "runner adds). --check validates a pipeline description.");
+      "runs; the runner then adds the thumbnail and the master playlist.\n"
+      "--check validates a pipeline description.");
   g_option_context_set_description (context, exit_codes_text);
   if (!parse_options (context, &argc, &argv, &o))
     return EXIT_USAGE;
@@ -522,6 +521,7 @@ main (int argc, char **argv)
   g_log_set_writer_func (log_writer, NULL, NULL);
 
   if (argc < 2) {
+    print_error ("no command given");
     print_usage (stderr);
     return EXIT_USAGE;
   }
