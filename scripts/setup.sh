@@ -15,6 +15,8 @@ DEBS="meson ninja-build pkg-config gcc
 
 missing=""
 for p in $DEBS; do
+  # a nodejs that bundles npm (NodeSource) conflicts with Debian's npm
+  [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
