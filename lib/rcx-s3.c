@@ -2,9 +2,10 @@
  *
  * Requests are signed per attempt with SigV4 (x-amz-content-sha256 always,
  * host:port when the port is not the scheme's default), keys are
- * URI-encoded once keeping '/', PUT and UploadPart carry Content-MD5, and
- * error bodies are parsed (rcx-http) into RCX_S3_ERROR errors that carry
- * the HTTP status, the S3 Code and the request id.
+ * URI-encoded once keeping '/', PUT and UploadPart carry Content-MD5 (both
+ * digests of a body computed in one pass by rcx-digest), and error bodies
+ * are parsed (rcx-http) into RCX_S3_ERROR errors that carry the HTTP
+ * status, the S3 Code and the request id.
  */
 #include "rcx-s3.h"
 
@@ -12,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "rcx-digest.h"
 #include "rcx-http.h"
 #include "rcx-sigv4.h"
 
@@ -501,6 +503,7 @@ typedef struct
   const gchar *query;           /* encoded, NULL if none */
   GBytes *body;
   const gchar *content_type;
+  gboolean content_md5;         /* send Content-MD5 of the body */
   gboolean streaming;
   /* extra headers, NULL-terminated name/value pairs */
   const gchar *const *headers;
@@ -535,21 +538,6 @@ request_uri (RcxS3Client * client, const gchar * bucket, const gchar * key,
     *path_out = g_strdup (path);
   return g_strdup_printf ("%s://%s%s%s%s", client->scheme, host, path,
       query ? "?" : "", query ? query : "");
-}
-
-static gchar *
-md5_base64 (GBytes * body)
-{
-  guint8 digest[16];
-  gsize len = sizeof (digest);
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_MD5);
-  gsize size = 0;
-  gconstpointer data = body ? g_bytes_get_data (body, &size) : NULL;
-
-  if (size > 0)
-    g_checksum_update (sum, data, size);
-  g_checksum_get_digest (sum, digest, &len);
-  return g_base64_encode (digest, len);
 }
 
 /* Maps a final non-2xx response to an RCX_S3_ERROR. */
@@ -606,6 +594,8 @@ s3_send (RcxS3Client * client, S3Call * call,
   g_autoptr (RcxHttpRequest) request = NULL;
   g_autoptr (RcxHttpResponse) response = NULL;
   g_autoptr (GError) local_error = NULL;
+  g_autofree gchar *payload_hash = NULL;
+  g_autofree gchar *content_md5 = NULL;
   SignData *sd;
   guint i;
 
@@ -624,6 +614,30 @@ s3_send (RcxS3Client * client, S3Call * call,
   uri = request_uri (client, call->bucket, call->key, call->query, &path);
   what = g_strdup_printf ("S3 %s s3://%s/%s", call->method, call->bucket,
       call->key ? call->key : "");
+
+  if (call->body != NULL) {
+    gsize size;
+    const guint8 *data = g_bytes_get_data (call->body, &size);
+    RcxDigests digests;
+    RcxDigestFlags which = RCX_DIGEST_SHA256;
+
+    if (call->content_md5)
+      which |= RCX_DIGEST_MD5;
+    if (!rcx_digest_compute (data, size, which, &digests, &local_error)) {
+      set_s3_error (error, RCX_S3_ERROR_FAILED, 0, NULL, NULL,
+          "%s: cannot hash the body: %s", what, local_error->message);
+      return NULL;
+    }
+    payload_hash = rcx_digest_to_hex (digests.sha256, RCX_SHA256_LEN);
+    if (call->content_md5)
+      content_md5 = g_base64_encode (digests.md5, RCX_MD5_LEN);
+  } else if (g_str_equal (call->method, "GET")
+      || g_str_equal (call->method, "HEAD")) {
+    payload_hash = g_strdup (UNSIGNED_PAYLOAD);
+  } else {
+    payload_hash = rcx_sha256_hex ((const guint8 *) "", 0);
+  }
+
   request = rcx_http_request_new (call->method, uri);
   if (request == NULL) {
     set_s3_error (error, RCX_S3_ERROR_SETTINGS, 0, NULL, NULL,
@@ -634,17 +648,7 @@ s3_send (RcxS3Client * client, S3Call * call,
   sd = g_new0 (SignData, 1);
   sd->client = client;
   sd->host_header = host_header (client, call->bucket);
-  if (call->body != NULL) {
-    gsize size;
-    gconstpointer data = g_bytes_get_data (call->body, &size);
-
-    sd->payload_hash = rcx_sha256_hex (data, size);
-  } else if (g_str_equal (call->method, "GET")
-      || g_str_equal (call->method, "HEAD")) {
-    sd->payload_hash = g_strdup (UNSIGNED_PAYLOAD);
-  } else {
-    sd->payload_hash = rcx_sha256_hex ((const guint8 *) "", 0);
-  }
+  sd->payload_hash = g_steal_pointer (&payload_hash);
   sd->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
 
   if (call->body != NULL)
@@ -654,6 +658,8 @@ s3_send (RcxS3Client * client, S3Call * call,
       rcx_http_request_set_header (request, call->headers[i],
           call->headers[i + 1]);
   }
+  if (content_md5 != NULL)
+    rcx_http_request_set_header (request, "Content-MD5", content_md5);
   rcx_http_request_set_prepare_func (request, s3_prepare, sd, sign_data_free);
   rcx_http_request_set_classify_func (request, s3_classify, client, NULL);
 
@@ -781,17 +787,14 @@ rcx_s3_put_object (RcxS3Client * client, const gchar * bucket,
 {
   S3Call call = { "PUT", bucket, key, };
   g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
-  g_autofree gchar *md5 = NULL;
   g_autoptr (RcxHttpResponse) response = NULL;
-  const gchar *headers[5] = { NULL, };
+  const gchar *headers[3] = { NULL, };
   guint n = 0;
 
   call.body = body ? body : empty;
   call.content_type = options && options->content_type ?
       options->content_type : "application/octet-stream";
-  md5 = md5_base64 (call.body);
-  headers[n++] = "Content-MD5";
-  headers[n++] = md5;
+  call.content_md5 = TRUE;
   if (options && options->cache_control) {
     headers[n++] = "Cache-Control";
     headers[n++] = options->cache_control;
@@ -892,19 +895,14 @@ rcx_s3_upload_part (RcxS3Client * client, const gchar * bucket,
   S3Call call = { "PUT", bucket, key, };
   g_autofree gchar *eid = rcx_uri_encode (upload_id, FALSE);
   g_autofree gchar *query = NULL;
-  g_autofree gchar *md5 = NULL;
   g_autoptr (RcxHttpResponse) response = NULL;
-  const gchar *headers[3] = { NULL, };
   const gchar *etag;
 
   g_return_val_if_fail (part_number >= 1 && part_number <= 10000, NULL);
   query = g_strdup_printf ("partNumber=%u&uploadId=%s", part_number, eid);
   call.query = query;
   call.body = body;
-  md5 = md5_base64 (body);
-  headers[0] = "Content-MD5";
-  headers[1] = md5;
-  call.headers = headers;
+  call.content_md5 = TRUE;
 
   response = s3_send (client, &call, cancellable, error);
   if (response == NULL)
@@ -924,12 +922,14 @@ rcx_s3_upload_part (RcxS3Client * client, const gchar * bucket,
 static gchar *
 multipart_etag (const gchar * const *etags, guint n_parts)
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_MD5);
+  g_autofree guint8 *part_md5s = g_new (guint8, RCX_MD5_LEN * n_parts + 1);
+  g_autofree gchar *hex = NULL;
+  RcxDigests digests;
   guint i, j;
 
   for (i = 0; i < n_parts; i++) {
     const gchar *e = etags[i];
-    guint8 digest[16];
+    guint8 *digest = part_md5s + RCX_MD5_LEN * i;
 
     if (e[0] == '"')
       e++;
@@ -943,9 +943,12 @@ multipart_etag (const gchar * const *etags, guint n_parts)
         return NULL;
       digest[j] = (guint8) (hi << 4 | lo);
     }
-    g_checksum_update (sum, digest, sizeof (digest));
   }
-  return g_strdup_printf ("\"%s-%u\"", g_checksum_get_string (sum), n_parts);
+  if (!rcx_digest_compute (part_md5s, RCX_MD5_LEN * n_parts, RCX_DIGEST_MD5,
+          &digests, NULL))
+    return NULL;
+  hex = rcx_digest_to_hex (digests.md5, RCX_MD5_LEN);
+  return g_strdup_printf ("\"%s-%u\"", hex, n_parts);
 }
 
 gboolean

@@ -1,4 +1,5 @@
-/* rcx-sigv4.c: AWS Signature Version 4 on GLib (GHmac, GChecksum).
+/* rcx-sigv4.c: AWS Signature Version 4 on GLib (GHmac, GDateTime), SHA-256
+ * from rcx-digest (libcrypto).
  *
  * See
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
@@ -7,6 +8,8 @@
 #include "rcx-sigv4.h"
 
 #include <string.h>
+
+#include "rcx-digest.h"
 
 #define RCX_SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 
@@ -57,7 +60,14 @@ rcx_uri_encode (const gchar * s, gboolean keep_slash)
 gchar *
 rcx_sha256_hex (const guint8 * data, gsize len)
 {
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+  g_autoptr (GError) error = NULL;
+  RcxDigests digests;
+
+  /* SHA-256 is always there: a failure is an allocation failure, fatal
+   * in GLib too. */
+  if (!rcx_digest_compute (data, len, RCX_DIGEST_SHA256, &digests, &error))
+    g_error ("%s", error->message);
+  return rcx_digest_to_hex (digests.sha256, sizeof (digests.sha256));
 }
 
 gchar *

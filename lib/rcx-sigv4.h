@@ -1,4 +1,4 @@
-/* rcx-sigv4.h: AWS Signature Version 4, on GLib only (GHmac, GChecksum).
+/* rcx-sigv4.h: AWS Signature Version 4, on GLib (GHmac) and rcx-digest.
  *
  * The request is described as it goes on the wire: the path and query are
  * already percent-encoded exactly as they will be sent. For S3 pass
@@ -63,7 +63,8 @@ gchar *rcx_sigv4_presign_query (const RcxSigv4Signer * signer,
  * @keep_slash (object keys). */
 gchar *rcx_uri_encode (const gchar * s, gboolean keep_slash);
 
-/* Hex SHA-256 of @data. */
+/* Hex SHA-256 of @data (rcx-digest; for a body's SHA-256 and MD5 at once,
+ * rcx_digest_compute). */
 gchar *rcx_sha256_hex (const guint8 * data, gsize len);
 
 G_END_DECLS

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 DEBS="meson ninja-build pkg-config gcc
-  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libxml2-dev
+  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libxml2-dev libssl-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav

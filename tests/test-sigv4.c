@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "rcx-digest.h"
 #include "rcx-sigv4.h"
 
 /* Every case folder the suite ships; a missing one fails the test. */
@@ -596,6 +597,45 @@ test_encode_and_hash (void)
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* rcx-digest: both digests in one pass, over several chunks and a ragged
+ * end, against GChecksum as the oracle. */
+static void
+test_digest (void)
+{
+  const gsize len = 3 * 64 * 1024 + 13;
+  g_autofree guint8 *data = g_malloc (len);
+  g_autofree gchar *sha256 = NULL;
+  g_autofree gchar *md5 = NULL;
+  g_autofree gchar *want_sha256 = NULL;
+  g_autofree gchar *want_md5 = NULL;
+  g_autofree gchar *abc_md5 = NULL;
+  g_autofree gchar *empty_md5 = NULL;
+  RcxDigests digests;
+  GError *error = NULL;
+  gsize i;
+
+  for (i = 0; i < len; i++)
+    data[i] = (guint8) (i * 131 + (i >> 9));
+
+  g_assert_true (rcx_digest_compute (data, len,
+          RCX_DIGEST_SHA256 | RCX_DIGEST_MD5, &digests, &error));
+  g_assert_no_error (error);
+  sha256 = rcx_digest_to_hex (digests.sha256, RCX_SHA256_LEN);
+  md5 = rcx_digest_to_hex (digests.md5, RCX_MD5_LEN);
+  want_sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+  want_md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, data, len);
+  g_assert_cmpstr (sha256, ==, want_sha256);
+  g_assert_cmpstr (md5, ==, want_md5);
+
+  g_assert_true (rcx_digest_compute ((const guint8 *) "abc", 3,
+          RCX_DIGEST_MD5, &digests, NULL));
+  abc_md5 = rcx_digest_to_hex (digests.md5, RCX_MD5_LEN);
+  g_assert_cmpstr (abc_md5, ==, "900150983cd24fb0d6963f7d28e17f72");
+  g_assert_true (rcx_digest_compute (NULL, 0, RCX_DIGEST_MD5, &digests, NULL));
+  empty_md5 = rcx_digest_to_hex (digests.md5, RCX_MD5_LEN);
+  g_assert_cmpstr (empty_md5, ==, "d41d8cd98f00b204e9800998ecf8427e");
+}
+
 static void
 test_amz_date (void)
 {
@@ -701,6 +741,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/sigv4/s3/path-and-query", test_s3_path_and_query);
   g_test_add_func ("/sigv4/encode-and-hash", test_encode_and_hash);
+  g_test_add_func ("/sigv4/digest", test_digest);
   g_test_add_func ("/sigv4/amz-date", test_amz_date);
   return g_test_run ();
 }
