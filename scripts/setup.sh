@@ -10,10 +10,14 @@ DEBS="meson ninja-build pkg-config gcc
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  ffmpeg nodejs npm python3 python3-boto3 python3-botocore python3-psycopg2 python3-gi gir1.2-gstreamer-1.0 awscli
+  ffmpeg python3 python3-boto3 python3-botocore python3-psycopg2 python3-gi gir1.2-gstreamer-1.0 awscli
   postgresql chromium iproute2 ca-certificates time"
 
 missing=""
+# Node.js may come from elsewhere than Debian (e.g. a nodesource build that
+# bundles npm and conflicts with Debian's npm): only ask Debian when missing.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 for p in $DEBS; do
   # a nodejs that bundles npm (NodeSource) conflicts with Debian's npm
   [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
