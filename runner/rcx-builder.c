@@ -270,10 +270,12 @@ add_rung (RcxPlan * plan, guint index, GError ** error)
   const RcxEncoderDesc *enc = plan->encoder;
   g_autoptr (GHashTable) vars = rcx_pipeline_desc_rung_variables (plan->desc,
       rung->desc, rung->width, rung->height, plan->fps_n, plan->fps_d);
-  /* Room for the encoder's lookahead and B-frames plus a little slack
-   * between rungs that encode at different speeds: one GOP's worth. The
-   * frames are shared between the rungs' queues (the tee pushes refs). */
-  guint queue_frames = MAX (plan->gop_frames, 16);
+  /* Room for the encoder's lookahead and B-frames plus slack between
+   * rungs that encode at different speeds: one second of frames (half a
+   * GOP), at least 16. The frames are shared between the rungs' queues
+   * (the tee pushes refs), so this bounds raw-frame memory to about one
+   * second of video whatever the number of rungs. */
+  guint queue_frames = MAX (plan->gop_frames / 2, 16);
 
   add (plan, "vt.");
   add (plan, "!");

@@ -102,7 +102,8 @@ on_error_message (Attempt * a, GstMessage * msg)
   g_autoptr (GError) err = NULL;
   g_autofree gchar *debug = NULL;
   g_autofree gchar *path = gst_object_get_path_string (msg->src);
-  gchar *nl;
+  gboolean about_input;
+  gchar *nl, *reason;
 
   gst_message_parse_error (msg, &err, &debug);
   g_info ("error from %s: %s (%s)", path, err->message, debug ? debug : "");
@@ -113,16 +114,26 @@ on_error_message (Attempt * a, GstMessage * msg)
           || (debug && strstr (debug, "not-negotiated"))))
     a->device_failure = TRUE;
 
-  /* One line: the element and the first line of its message. */
+  /* One line: the first line of the message, about the input (demuxing,
+   * decoding, a truncated file: named by the source) or about an element
+   * (named by the element, with the flow reason of "Internal data stream
+   * error"). */
   if ((nl = strchr (err->message, '\n')))
     *nl = '\0';
-  /* Stream errors (demuxing, decoding, a truncated file) are about the
-   * input: name the source; others name the element. */
-  attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
-          err->domain == GST_STREAM_ERROR ? RCX_TRANSCODE_ERROR_INPUT :
-          RCX_TRANSCODE_ERROR_FAILED, "%s: %s",
-          err->domain == GST_STREAM_ERROR ? a->options->source :
-          GST_OBJECT_NAME (msg->src), err->message));
+  about_input = err->domain == GST_STREAM_ERROR
+      && err->code != GST_STREAM_ERROR_FAILED
+      && err->code != GST_STREAM_ERROR_ENCODE
+      && err->code != GST_STREAM_ERROR_NOT_IMPLEMENTED;
+  if (debug && (reason = strstr (debug, "reason ")))
+    reason = g_strndup (reason, strcspn (reason, "\n"));
+  else
+    reason = NULL;
+  attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR, about_input ?
+          RCX_TRANSCODE_ERROR_INPUT : RCX_TRANSCODE_ERROR_FAILED,
+          "%s: %s%s%s%s", about_input ? a->options->source :
+          GST_OBJECT_NAME (msg->src), err->message, reason ? " (" : "",
+          reason ? reason : "", reason ? ")" : ""));
+  g_free (reason);
 }
 
 /* ---- publishing while transcoding -------------------------------------- */

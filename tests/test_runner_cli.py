@@ -259,6 +259,41 @@ class Transcode(rcxtest.TestCase):
         self.assertEqual([n for n in files_under(dst) if n.endswith(".m3u8")], [])
 
 
+class Fallback(rcxtest.TestCase):
+    def test_hardware_entry_failing_at_run_time_falls_back(self):
+        """A hardware entry whose elements exist but whose encoder fails once
+        the pipeline runs (as nvh264enc does on drivers its NVENC API does
+        not support): the job restarts with the next entry and says why."""
+        with open(os.path.join(rcxtest.SOURCE_DIR, "pipelines", "hls-ladder.json")) as f:
+            d = json.load(f)
+        sw = [e for e in d["encoders"] if e["element"] == "x264enc"][0]
+        broken = json.loads(json.dumps(sw))
+        broken.update({
+            "name": "fake-gpu", "hardware": "nvidia", "upload": "identity",
+            "scaler": {"element": "videoscale", "caps": "video/x-raw(memory:SystemMemory)"},
+        })
+        broken["properties"]["option-string"] = "no-such-x264-option=1"
+        d["encoders"] = [broken, sw]
+        desc = os.path.join(self.tmp, "fallback.json")
+        with open(desc, "w") as f:
+            json.dump(d, f)
+        src = make_clip(os.path.join(self.tmp, "in.mp4"), seconds=3, size="854x480")
+        dst = os.path.join(self.tmp, "out")
+        r = run("transcode", "--description", desc, "--progress", "none", src, dst)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        self.assertEqual(summary["encoder"], "x264")
+        self.assertIn("fake-gpu failed", summary["fallback_reason"])
+        self.assertIn("retrying with x264", r.stderr)
+        self.assertTrue(os.path.exists(os.path.join(dst, "master.m3u8")))
+
+        # Forced onto that entry, there is no fallback: the job fails.
+        r = run("transcode", "--description", desc, "--encoder", "fake-gpu", "--progress", "none",
+                src, os.path.join(self.tmp, "forced"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "forced", "master.m3u8")))
+
+
 class TranscodeS3(rcxtest.TestCase):
     def test_s3_source_and_destination(self):
         s3 = self.start(rcxtest.S3rver(buckets=("media",)))
