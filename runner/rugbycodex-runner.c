@@ -191,7 +191,7 @@ on_signal (gpointer user_data)
   GCancellable *cancellable = user_data;
 
   if (!g_cancellable_is_cancelled (cancellable))
-    g_info ("interrupted: stopping (nothing will be published)");
+    g_info ("interrupted: stopping (no playlist will be left)");
   g_cancellable_cancel (cancellable);
   return G_SOURCE_CONTINUE;
 }
@@ -257,8 +257,11 @@ cmd_transcode (int argc, char **argv)
       "SRC is a file or s3://bucket/key; DST is a folder or\n"
       "s3://bucket/prefix/. Writes one folder per rung (media playlist,\n"
       "I-frame playlist, segments), thumbnail.jpg, and the master playlist\n"
-      "last. Prints a JSON summary on stdout; progress on stderr. Ctrl-C or\n"
-      "SIGTERM stops the job without publishing the master playlist.");
+      "last. While it runs (output.publish-live, the default) the media\n"
+      "playlists are EVENT playlists and a master goes up once every rung\n"
+      "has a segment. Prints a JSON summary on stdout; progress on stderr.\n"
+      "A failed job, or Ctrl-C/SIGTERM, leaves no playlist (what went up\n"
+      "while it ran is deleted).");
   g_option_context_set_description (context, exit_codes_text);
   if (!parse_options (context, &argc, &argv, &o))
     return EXIT_USAGE;
