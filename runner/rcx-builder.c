@@ -21,6 +21,7 @@
  */
 #include "rcx-builder.h"
 
+#include <math.h>
 #include <string.h>
 
 #define SOURCE_NAME "source"
@@ -127,23 +128,67 @@ plan_rungs (RcxPlan * plan, const RcxSourceInfo * source,
   plan->rungs = (RcxPlanRung *) g_array_free (g_steal_pointer (&rungs), FALSE);
 }
 
+/* TRUE when a GOP of round(gop x fps) frames lasts the GOP within half a
+ * frame, and the first segment boundary (the first frame at or after the
+ * segment duration) is one of its IDRs: so every segment starts on a
+ * keyframe at the same frame in every rung. 29.97 and 23.976 fps pass with
+ * a 2 s GOP and 6 s segments; 70/3 (a variable-rate phone clip's average)
+ * does not. */
+static gboolean
+frame_rate_fits (const RcxPipelineDesc * desc, gint n, gint d)
+{
+  gdouble fps = (gdouble) n / d;
+  gdouble gop = round (desc->gop_seconds * fps);
+
+  if (gop < 1 || fabs (gop / fps - desc->gop_seconds) > 0.5 / fps)
+    return FALSE;
+  return fmod (ceil (desc->segment_seconds * fps - 1e-9), gop) == 0;
+}
+
+/* Constant output rate: the source's when it is known, not above
+ * max-frame-rate, and fits the GOP and segment lengths; otherwise the
+ * nearest standard rate that does (variable-rate sources report an average
+ * such as 70/3). */
 static void
 plan_frame_rate (RcxPlan * plan, const RcxSourceInfo * source)
 {
-  guint max = plan->desc->max_frame_rate;
+  static const gint standard[][2] = {
+    {24000, 1001}, {24, 1}, {25, 1}, {30000, 1001}, {30, 1}, {48, 1},
+    {50, 1}, {60000, 1001}, {60, 1}, {15, 1}, {12, 1}, {10, 1},
+  };
+  const RcxPipelineDesc *desc = plan->desc;
+  gdouble max = desc->max_frame_rate + 0.01;
+  gdouble want = 30.0;
+  gdouble best_diff = G_MAXDOUBLE;
 
-  if (source->fps_n <= 0 || source->fps_d <= 0) {
-    /* Unknown or variable: a common constant rate. */
-    plan->fps_n = MIN (30, max);
-    plan->fps_d = 1;
-  } else if ((gdouble) source->fps_n / source->fps_d > max + 0.01) {
-    plan->fps_n = max;
-    plan->fps_d = 1;
-  } else {
-    plan->fps_n = source->fps_n;
-    plan->fps_d = source->fps_d;
+  if (source->fps_n > 0 && source->fps_d > 0) {
+    want = (gdouble) source->fps_n / source->fps_d;
+    if (want <= max && frame_rate_fits (desc, source->fps_n, source->fps_d)) {
+      plan->fps_n = source->fps_n;
+      plan->fps_d = source->fps_d;
+      goto done;
+    }
   }
-  plan->gop_frames = rcx_pipeline_desc_gop_frames (plan->desc, plan->fps_n,
+  want = MIN (want, max);
+  plan->fps_n = MIN (30, desc->max_frame_rate);
+  plan->fps_d = 1;
+  for (guint i = 0; i < G_N_ELEMENTS (standard); i++) {
+    gdouble fps = (gdouble) standard[i][0] / standard[i][1];
+
+    if (fps > max || !frame_rate_fits (desc, standard[i][0], standard[i][1]))
+      continue;
+    if (fabs (fps - want) < best_diff) {
+      best_diff = fabs (fps - want);
+      plan->fps_n = standard[i][0];
+      plan->fps_d = standard[i][1];
+    }
+  }
+  if (source->fps_n > 0)
+    g_info ("frame rate %d/%d -> %d/%d (constant, whole GOPs per segment)",
+        source->fps_n, source->fps_d, plan->fps_n, plan->fps_d);
+
+done:
+  plan->gop_frames = rcx_pipeline_desc_gop_frames (desc, plan->fps_n,
       plan->fps_d);
 }
 
