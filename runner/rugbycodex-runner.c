@@ -308,6 +308,11 @@ cmd_transcode (int argc, char **argv)
   topts.desc = desc;
   topts.encoder = o.encoder;
   topts.endpoint_uri = o.endpoint_uri;
+  /* The probe creates wasabisrc through its URI handler, with no
+   * properties: it (and every other S3 user) reads the endpoint from the
+   * environment. */
+  if (o.endpoint_uri)
+    g_setenv ("AWS_ENDPOINT_URL_S3", o.endpoint_uri, TRUE);
   topts.watchdog = o.watchdog;
   topts.probe_timeout = o.probe_timeout;
   topts.progress_interval = o.progress_interval;

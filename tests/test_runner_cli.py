@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import time
 
@@ -257,6 +258,34 @@ class Transcode(rcxtest.TestCase):
         self.assertIn("interrupted", err)
         self.assertEqual(json.loads(out)["status"], "interrupted")
         self.assertEqual([n for n in files_under(dst) if n.endswith(".m3u8")], [])
+
+
+class InterruptProbe(rcxtest.TestCase):
+    def test_interrupt_while_probing_a_stalled_s3_source(self):
+        """An S3 endpoint that accepts connections and never answers: the
+        probe would wait for its timeouts; Ctrl-C ends the job at once."""
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        self.addCleanup(server.close)
+        port = server.getsockname()[1]
+        env = rcxtest.gst_env({"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
+                               "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"})
+        dst = os.path.join(self.tmp, "out")
+        proc = subprocess.Popen([RUNNER, "transcode", "--progress", "none", "--endpoint-url",
+                                 f"http://127.0.0.1:{port}", "s3://media/match.mp4", dst],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(rcxtest.stop_process, proc)
+        server.settimeout(30)
+        conn, _ = server.accept()      # the probe is waiting for an answer now
+        self.addCleanup(conn.close)
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn("error: interrupted", err)
+        self.assertEqual(json.loads(out)["status"], "interrupted")
 
 
 class Fallback(rcxtest.TestCase):
