@@ -323,6 +323,31 @@ class Fallback(rcxtest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "forced", "master.m3u8")))
 
 
+class Watchdog(rcxtest.TestCase):
+    def test_stalled_source_trips_the_watchdog(self):
+        """The source's connection stops sending in the middle of the object
+        (the probe only reads its head): no buffer moves, the watchdog ends
+        the job well before the S3 client's own timeouts would."""
+        from faultproxy import FaultProxy
+        s3 = self.start(rcxtest.S3rver(buckets=("media",)))
+        proxy = FaultProxy(s3.port)
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        src = make_clip(os.path.join(self.tmp, "in.mp4"), seconds=6, size="640x360")
+        s3.boto3().upload_file(src, "media", "in.mp4")
+        proxy.add_fault("stall", method="GET", after_bytes=int(os.path.getsize(src) * 0.6),
+                        seconds=25, count=None)
+        dst = os.path.join(self.tmp, "out")
+        start = time.monotonic()
+        r = subprocess.run([RUNNER, "transcode", "--progress", "none", "--watchdog", "3",
+                            "s3://media/in.mp4", dst],
+                           capture_output=True, text=True, timeout=60, env=s3.env(proxy.endpoint))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no progress for 3 s (watchdog)", r.stderr)
+        self.assertLess(time.monotonic() - start, 20)
+        self.assertEqual([n for n in files_under(dst) if n.endswith(".m3u8")], [])
+
+
 class TranscodeS3(rcxtest.TestCase):
     def test_s3_source_and_destination(self):
         s3 = self.start(rcxtest.S3rver(buckets=("media",)))
