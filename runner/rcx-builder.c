@@ -162,10 +162,17 @@ plan_frame_rate (RcxPlan * plan, const RcxSourceInfo * source)
   gdouble best_diff = G_MAXDOUBLE;
 
   if (source->fps_n > 0 && source->fps_d > 0) {
-    want = (gdouble) source->fps_n / source->fps_d;
-    if (want <= max && frame_rate_fits (desc, source->fps_n, source->fps_d)) {
-      plan->fps_n = source->fps_n;
-      plan->fps_d = source->fps_d;
+    gint n = source->fps_n, d = source->fps_d;
+
+    /* Interlaced video is deinterlaced field by field: 25i becomes 50p
+     * (fast play stays fluid) when that is allowed. */
+    if (source->interlaced && 2.0 * n / d <= max
+        && frame_rate_fits (desc, 2 * n, d))
+      n *= 2;
+    want = (gdouble) n / d;
+    if (want <= max && frame_rate_fits (desc, n, d)) {
+      plan->fps_n = n;
+      plan->fps_d = d;
       goto done;
     }
   }
