@@ -288,6 +288,31 @@ class InterruptProbe(rcxtest.TestCase):
         self.assertEqual(json.loads(out)["status"], "interrupted")
 
 
+class ExplicitDecoder(rcxtest.TestCase):
+    def test_entry_decoder_behind_parsebin(self):
+        """An encoder entry's own decoder (the GPU entry's nvh264dec) is used
+        behind parsebin when the source matches its input caps; checked here
+        with a software decoder in the same role."""
+        with open(os.path.join(rcxtest.SOURCE_DIR, "pipelines", "hls-ladder.json")) as f:
+            d = json.load(f)
+        sw = [e for e in d["encoders"] if e["element"] == "x264enc"][0]
+        sw["decoder"] = {"element": "avdec_h264", "input-caps": "video/x-h264"}
+        d["encoders"] = [sw]
+        desc = os.path.join(self.tmp, "explicit.json")
+        with open(desc, "w") as f:
+            json.dump(d, f)
+        src = make_clip(os.path.join(self.tmp, "in.mp4"), seconds=3, size="854x480")
+        r = run("pipeline", "--print", "--description", desc, src, os.path.join(self.tmp, "p"))
+        self.assertIn("parsebin name=demux demux. ! video/x-h264 ! queue ! avdec_h264 !", r.stdout)
+        self.assertIn("demux. ! audio/mpeg ! queue ! decodebin3 !", r.stdout)
+        dst = os.path.join(self.tmp, "out")
+        r = run("transcode", "--description", desc, "--progress", "none", src, dst)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        self.assertRegex(summary["rungs"][0]["codecs"], r"^avc1\.64[0-9a-f]{4},mp4a\.40\.2$")
+        self.assertTrue(os.path.exists(os.path.join(dst, "master.m3u8")))
+
+
 class Fallback(rcxtest.TestCase):
     def test_hardware_entry_failing_at_run_time_falls_back(self):
         """A hardware entry whose elements exist but whose encoder fails once
