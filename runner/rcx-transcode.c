@@ -445,6 +445,20 @@ on_tick (gpointer user_data)
     a->last_activity_us = now;
   } else if (now - a->last_activity_us >=
       (gint64) a->options->watchdog * G_USEC_PER_SEC) {
+    gboolean all_reported = TRUE;
+
+    for (guint i = 0; i < a->plan->n_rungs; i++)
+      all_reported &= a->rungs[i].report != NULL;
+    if (all_reported) {
+      /* Every rung stored its final playlists and reported (that happens
+       * at EOS): only the pipeline's EOS message is missing, as GStreamer
+       * 1.22 sometimes loses it. The outputs are complete. */
+      g_warning ("every rung finished but the pipeline posted no EOS for "
+          "%u s: going on", a->options->watchdog);
+      a->done = TRUE;
+      g_main_loop_quit (a->loop);
+      return G_SOURCE_CONTINUE;
+    }
     if (a->plan->encoder->hardware)
       a->device_failure = TRUE;
     attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
