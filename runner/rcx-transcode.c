@@ -255,6 +255,8 @@ on_element_message (Attempt * a, GstMessage * msg)
     gst_structure_get_uint64 (s, "eta", &eta);
     rcx_progress_update (a->progress, percent, position, speed,
         eta == G_MAXUINT64 ? GST_CLOCK_TIME_NONE : eta);
+    if (a->options->progress_func)
+      a->options->progress_func (percent, a->options->progress_data);
     return;
   }
 
@@ -486,6 +488,8 @@ on_tick (gpointer user_data)
       }
     }
     rcx_progress_update (a->progress, percent, reached, speed, eta);
+    if (a->options->progress_func)
+      a->options->progress_func (percent, a->options->progress_data);
   }
   return G_SOURCE_CONTINUE;
 }

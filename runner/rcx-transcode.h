@@ -26,6 +26,10 @@ typedef enum {
   RCX_TRANSCODE_ERROR_INTERRUPTED,      /* cancelled (SIGINT / SIGTERM) */
 } RcxTranscodeErrorCode;
 
+/* Called on the main thread with every progress update (0-100); must not
+ * block (rcx-job-run.c hands the value to a writer thread). */
+typedef void (*RcxTranscodeProgressFunc) (gdouble percent, gpointer user_data);
+
 typedef struct {
   const gchar *source;          /* file path or s3:// URI */
   const gchar *destination;     /* folder or s3:// prefix */
@@ -37,6 +41,8 @@ typedef struct {
   RcxProgressStyle progress;
   guint progress_interval;      /* seconds, for RCX_PROGRESS_LINES */
   GCancellable *cancellable;    /* cancel to interrupt (no master is written) */
+  RcxTranscodeProgressFunc progress_func;       /* may be NULL */
+  gpointer progress_data;
 } RcxTranscodeOptions;
 
 /* Runs the job. On success returns the summary (see docs/runner.md); on

@@ -20,6 +20,7 @@
 #include "rcx-pipeline-desc.h"
 #include "rcx-probe.h"
 #include "rcx-transcode.h"
+#include "rcx-job-run.h"
 
 typedef enum
 {
@@ -53,7 +54,8 @@ static const gchar *const exit_codes_text =
     "\n"
     "Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,\n"
     "AWS_ENDPOINT_URL_S3 (S3/Wasabi), RCX_PIPELINES_DIR (pipeline\n"
-    "descriptions), GST_PLUGIN_PATH (the rugbycodex elements).";
+    "descriptions), GST_PLUGIN_PATH (the rugbycodex elements),\n"
+    "SUPABASE_URL, SUPABASE_SERVICE_KEY (the job records, --job-id).";
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -249,9 +251,12 @@ cmd_transcode (int argc, char **argv)
   g_autoptr (JsonNode) result = NULL;
   g_autoptr (JsonNode) failure = NULL;
   RcxTranscodeOptions topts = { 0 };
+  g_auto (RcxJobRunOptions) jopts = { 0 };
   guint sigint, sigterm;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context,
+      rcx_job_run_option_entries (&jopts), NULL);
   g_option_context_add_group (context, gst_init_get_option_group ());
   g_option_context_set_summary (context,
       "SRC is a file or s3://bucket/key; DST is a folder or\n"
@@ -320,7 +325,8 @@ cmd_transcode (int argc, char **argv)
 
   sigint = g_unix_signal_add (SIGINT, on_signal, cancellable);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, cancellable);
-  result = rcx_transcode_run (&topts, &failure, &error);
+  result = jopts.job_id ? rcx_job_run (&jopts, &topts, &failure, &error) :
+      rcx_transcode_run (&topts, &failure, &error);
   g_source_remove (sigint);
   g_source_remove (sigterm);
 

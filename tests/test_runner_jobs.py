@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+"""rugbycodex-runner transcode --job-id: the runner keeps the job records
+(jobs, media_assets) in a real PostgreSQL 15 with db/migrations, behind our
+PostgREST-compatible test server:
+
+- a queued job runs to succeeded; media_assets is complete with the
+  streaming URL (the master playlist), the thumbnail URL, the duration and
+  the renditions; progress was written while it ran;
+- a duplicate delivery (the job succeeded already, or runs on another
+  worker) does nothing and exits 0;
+- a corrupt input fails the job with a readable one-line reason (exit 1);
+- SIGTERM mid-job puts the job back to queued and exits 1 within the
+  budget;
+- the service key never appears in the runner's output, even with every
+  debug message on;
+- bad ids and a missing configuration are usage errors (exit 2) that touch
+  nothing.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import rcxtest
+from postgres import Postgres
+from postgrest_fake import PostgrestFake
+
+RUNNER = rcxtest.RUNNER
+ORG = "0e0e0e0e-0000-4000-8000-000000000001"
+FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+# SIGTERM -> exit: ECS gives 30 s by default; the runner must be far inside.
+SIGTERM_BUDGET = 10.0
+
+# Every change of a job row, with the state before and after: progress
+# writes are the running -> running rows. A test-only trigger (the
+# migrations know nothing of it).
+AUDIT_SQL = """
+CREATE TABLE job_audit (
+  seq bigserial PRIMARY KEY,
+  job_id uuid NOT NULL,
+  old_state text NOT NULL,
+  new_state text NOT NULL,
+  progress double precision,
+  worker_id text
+);
+CREATE FUNCTION job_audit_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO job_audit (job_id, old_state, new_state, progress, worker_id)
+  VALUES (NEW.id, OLD.state::text, NEW.state::text, NEW.progress, NEW.worker_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_audit AFTER UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION job_audit_row();
+"""
+
+
+def make_clip(path, seconds, size="320x180", rate=25):
+    subprocess.run(FF + ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+                         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+                         "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                         "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", path], check=True)
+    return path
+
+
+def one_rung_description(path):
+    """The shipped description cut down to one small rung, software only."""
+    with open(os.path.join(rcxtest.SOURCE_DIR, "pipelines", "hls-ladder.json")) as f:
+        d = json.load(f)
+    d["name"] = "test-one-rung"
+    d["ladder"] = [{"name": "180p", "height": 180, "bitrate": 300, "peak-bitrate": 600}]
+    d["encoders"] = [e for e in d["encoders"] if e["element"] == "x264enc"]
+    d["thumbnail"]["width"] = 160
+    with open(path, "w") as f:
+        json.dump(d, f)
+    return path
+
+
+class RunnerJobs(rcxtest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = Postgres().start()
+        try:
+            cls.rest = PostgrestFake(cls.pg.dsn).start()
+        except Exception:
+            cls.pg.stop()
+            raise
+        conn = cls.pg.connect()
+        with conn.cursor() as cur:
+            cur.execute(AUDIT_SQL)
+        conn.close()
+        cls.clips = tempfile.mkdtemp(prefix="rcx-jobclips-")
+        cls.clip = make_clip(os.path.join(cls.clips, "match.mp4"), seconds=6)
+        cls.desc = one_rung_description(os.path.join(cls.clips, "one-rung.json"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rest.close()
+        cls.pg.stop()
+        shutil.rmtree(cls.clips, True)
+
+    def setUp(self):
+        super().setUp()
+        self.conn = self.pg.connect()
+        self.addCleanup(self.conn.close)
+
+    # -- helpers ----------------------------------------------------------------
+    def sql(self, query, *args):
+        with self.conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall() if cur.description else None
+
+    def make_job(self):
+        media = self.sql("INSERT INTO media_assets (org_id, source_key) VALUES (%s, 'in/match.mp4') "
+                         "RETURNING id", ORG)[0][0]
+        job = self.sql("INSERT INTO jobs (media_id, org_id) VALUES (%s, %s) RETURNING id", media, ORG)[0][0]
+        return str(job), str(media)
+
+    def job(self, job_id):
+        cols = ("state", "attempts", "worker_id", "progress", "error_reason", "finished_at")
+        return dict(zip(cols, self.sql(f"SELECT {', '.join(cols)} FROM jobs WHERE id = %s", job_id)[0]))
+
+    def media(self, media_id):
+        cols = ("status", "streaming_url", "thumbnail_url", "duration_s", "renditions", "error_reason")
+        return dict(zip(cols, self.sql(f"SELECT {', '.join(cols)} FROM media_assets WHERE id = %s",
+                                       media_id)[0]))
+
+    def audit(self, job_id):
+        return self.sql("SELECT old_state, new_state, progress, worker_id FROM job_audit "
+                        "WHERE job_id = %s ORDER BY seq", job_id)
+
+    def env(self, **extra):
+        env = rcxtest.gst_env()
+        env.update(SUPABASE_URL=self.rest.url, SUPABASE_SERVICE_KEY=self.rest.service_key)
+        env.pop("G_MESSAGES_DEBUG", None)
+        env.update(extra)
+        return env
+
+    def args(self, job_id, src, dst, *extra):
+        return [RUNNER, "transcode", "--job-id", job_id, "--worker-id", "test-worker",
+                "--description", self.desc, "--progress", "none", "--job-progress-interval", "0.2",
+                *extra, src, dst]
+
+    def run_job(self, job_id, src, dst, *extra, env=None, timeout=180):
+        return subprocess.run(self.args(job_id, src, dst, *extra), capture_output=True, text=True,
+                              timeout=timeout, env=env or self.env())
+
+    def poll(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            v = pred()
+            if v:
+                return v
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            time.sleep(0.02)
+
+    # -- (a) + (b) ----------------------------------------------------------------
+    def test_queued_job_runs_to_succeeded_and_a_duplicate_does_nothing(self):
+        job, media = self.make_job()
+        dst = os.path.join(self.tmp, "out")
+        r = self.run_job(job, self.clip, dst)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(r.stdout)
+        self.assertEqual(summary["status"], "succeeded")
+        self.assertEqual(summary["job_id"], job)
+        self.assertIn(f"job {job} claimed by test-worker", r.stderr)
+        self.assertIn(f"job {job} succeeded", r.stderr)
+
+        j = self.job(job)
+        self.assertEqual((j["state"], j["attempts"], j["progress"], j["error_reason"]),
+                         ("succeeded", 1, 100, None))
+        self.assertIsNotNone(j["finished_at"])
+        m = self.media(media)
+        self.assertEqual(m["status"], "complete")
+        master = os.path.join(dst, "master.m3u8")
+        self.assertEqual(m["streaming_url"], summary["master"])
+        self.assertEqual(os.path.realpath(m["streaming_url"]), os.path.realpath(master))
+        self.assertTrue(os.path.isfile(master))
+        with open(master) as f:
+            self.assertIn("180p/index.m3u8", f.read())
+        self.assertEqual(os.path.realpath(m["thumbnail_url"]),
+                         os.path.realpath(os.path.join(dst, "thumbnail.jpg")))
+        with open(m["thumbnail_url"], "rb") as f:
+            self.assertEqual(f.read(3), b"\xff\xd8\xff")      # a JPEG
+        self.assertAlmostEqual(m["duration_s"], 6.0, delta=0.5)
+        self.assertEqual([x["name"] for x in m["renditions"]], ["180p"])
+        self.assertEqual(m["renditions"][0]["height"], 180)
+        self.assertGreater(m["renditions"][0]["bandwidth"], 0)
+        self.assertIsNone(m["error_reason"])
+
+        # the row's history: claimed, progress written while running, succeeded
+        rows = self.audit(job)
+        self.assertEqual(rows[0][:2], ("queued", "running"))
+        self.assertEqual(rows[-1][:2], ("running", "succeeded"))
+        progress = [p for old, new, p, w in rows if old == new == "running"]
+        self.assertGreaterEqual(len(progress), 1, rows)
+        self.assertTrue(all(0 < p <= 100 for p in progress), progress)
+        self.assertEqual(progress, sorted(progress))
+        self.assertEqual(progress[-1], 100)             # jobstatus's EOS value, written before succeeding
+        self.assertTrue(all(w == "test-worker" for old, new, p, w in rows if new == "running"))
+
+        # (b) the same message delivered again: nothing happens, exit 0
+        dst2 = os.path.join(self.tmp, "again")
+        n_rows = len(rows)
+        r = self.run_job(job, self.clip, dst2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"job {job} already taken/done (succeeded): nothing to do", r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "skipped")
+        self.assertFalse(os.path.exists(dst2), "a duplicate delivery transcoded again")
+        self.assertEqual(len(self.audit(job)), n_rows)
+        self.assertEqual(self.job(job)["attempts"], 1)
+        self.assertEqual(self.media(media)["status"], "complete")
+
+    def test_job_running_on_another_worker_is_left_alone(self):
+        job, media = self.make_job()
+        self.sql("UPDATE jobs SET state = 'running', worker_id = 'other-worker' WHERE id = %s", job)
+        dst = os.path.join(self.tmp, "out")
+        r = self.run_job(job, self.clip, dst)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"job {job} already taken/done (running on other-worker): nothing to do", r.stderr)
+        self.assertFalse(os.path.exists(dst))
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"], j["attempts"]), ("running", "other-worker", 1))
+
+    # -- (c) ------------------------------------------------------------------------
+    def test_corrupt_input_fails_the_job_with_a_reason(self):
+        job, media = self.make_job()
+        src = os.path.join(self.tmp, "corrupt.mp4")
+        with open(src, "w") as f:
+            f.write("this is not a video\n" * 100)
+        dst = os.path.join(self.tmp, "out")
+        r = self.run_job(job, src, dst)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("rugbycodex-runner: error:")]
+        self.assertEqual(len(errors), 1, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "failed")
+        j = self.job(job)
+        self.assertEqual((j["state"], j["attempts"]), ("failed", 1))
+        reason = j["error_reason"]
+        self.assertTrue(reason and "\n" not in reason, reason)
+        self.assertIn("corrupt.mp4", reason)
+        self.assertIn(reason, errors[0])
+        self.assertIsNotNone(j["finished_at"])
+        m = self.media(media)
+        self.assertEqual((m["status"], m["error_reason"]), ("failed", reason))
+        self.assertIsNone(m["streaming_url"])
+        self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
+
+    # -- (d) ------------------------------------------------------------------------
+    def test_sigterm_releases_the_job_in_time(self):
+        job, media = self.make_job()
+        src = make_clip(os.path.join(self.tmp, "long.mp4"), seconds=120)
+        dst = os.path.join(self.tmp, "out")
+        proc = subprocess.Popen(self.args(job, src, dst), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env())
+        self.addCleanup(rcxtest.stop_process, proc)
+
+        def progressing():
+            self.assertIsNone(proc.poll(), "the job ended before it could be interrupted")
+            j = self.job(job)
+            return j["state"] == "running" and 0 < j["progress"] < 100
+        self.poll(progressing, 90, "progress to be written while the job runs")
+        self.assertEqual(self.media(media)["status"], "transcoding")
+
+        start = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - start
+        self.assertLess(took, SIGTERM_BUDGET, err)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn("error: interrupted", err)
+        self.assertIn(f"job {job} released (back to queued)", err)
+        self.assertEqual(json.loads(out)["status"], "interrupted")
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"], j["attempts"], j["error_reason"]),
+                         ("queued", None, 1, None))
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
+
+        # released means claimable again: the next delivery runs it (short clip)
+        r = self.run_job(job, self.clip, os.path.join(self.tmp, "retry"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = self.job(job)
+        self.assertEqual((j["state"], j["attempts"]), ("succeeded", 2))
+
+    # -- (e) ------------------------------------------------------------------------
+    def test_service_key_never_in_the_output(self):
+        key = self.rest.service_key
+        signature = key.rsplit(".", 1)[1]
+        env = self.env(G_MESSAGES_DEBUG="all", GST_DEBUG="*:4,jobstatus:6,rcx*:6,wasabi*:6",
+                       GST_DEBUG_NO_COLOR="1")
+        job, _ = self.make_job()
+        r = self.run_job(job, self.clip, os.path.join(self.tmp, "out"), "--verbose", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        bad, _ = self.make_job()
+        src = os.path.join(self.tmp, "corrupt.mp4")
+        with open(src, "w") as f:
+            f.write("garbage\n" * 100)
+        r2 = self.run_job(bad, src, os.path.join(self.tmp, "out2"), "--verbose", env=env)
+        self.assertEqual(r2.returncode, 1)
+        self.assertEqual(self.job(bad)["state"], "failed")
+        output = r.stdout + r.stderr + r2.stdout + r2.stderr
+        # the debug output is there (else the check proves nothing): the
+        # requests to the database are logged ...
+        self.assertGreater(len(output), 20000)
+        self.assertTrue("PATCH /rest/v1/jobs" in output and "PATCH /rest/v1/media_assets" in output,
+                        "no database request in the debug log")
+        # ... the key never (not printed: the log is large)
+        self.assertFalse(key in output, "the service key is in the runner's output")
+        self.assertFalse(signature in output, "the key's signature is in the runner's output")
+        self.assertNotIn(key, " ".join(self.args(job, "a", "b")))
+
+    # -- usage ------------------------------------------------------------------------
+    def test_bad_ids_and_missing_configuration_are_usage_errors(self):
+        job, media = self.make_job()
+        dst = os.path.join(self.tmp, "out")
+        for bad in ("../etc", "a/b", "", "x" * 129, "%2e"):
+            r = self.run_job(bad, self.clip, dst)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertIn("--job-id: not a valid id", r.stderr)
+        r = self.run_job(job, self.clip, dst, "--worker-id", "bad worker")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        env = self.env()
+        del env["SUPABASE_SERVICE_KEY"]
+        r = self.run_job(job, self.clip, dst, env=env)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("SUPABASE_SERVICE_KEY", r.stderr)
+        # a key the server refuses: a configuration error, nothing claimed
+        r = self.run_job(job, self.clip, dst, env=self.env(SUPABASE_SERVICE_KEY="not-a-jwt"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("HTTP 401", r.stderr)
+        self.assertNotIn("not-a-jwt", r.stderr)
+        self.assertFalse(os.path.exists(dst))
+        self.assertEqual(self.job(job)["state"], "queued")
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        self.assertEqual(self.audit(job), [])
+
+
+if __name__ == "__main__":
+    rcxtest.main()
