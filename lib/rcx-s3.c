@@ -1322,7 +1322,8 @@ rcx_s3_upload_new (RcxS3Client * client, const gchar * bucket,
   }
   if (part_size == 0)
     part_size = RCX_S3_DEFAULT_PART_SIZE;
-  upload->part_size = MAX (part_size, RCX_S3_MIN_PART_SIZE);
+  upload->part_size =
+      CLAMP (part_size, RCX_S3_MIN_PART_SIZE, RCX_S3_MAX_PART_SIZE);
   upload->max_parallel = max_parallel ? max_parallel :
       RCX_S3_DEFAULT_MAX_PARALLEL_PARTS;
   upload->buf = g_byte_array_new ();

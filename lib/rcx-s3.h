@@ -174,6 +174,9 @@ void rcx_s3_reader_close (RcxS3Reader * reader);
 
 #define RCX_S3_DEFAULT_PART_SIZE (8 * 1024 * 1024)
 #define RCX_S3_MIN_PART_SIZE (5 * 1024 * 1024)
+/* S3 allows 5 GiB parts; a part is buffered in a GByteArray, whose length is
+ * a guint, so ours stop just below 4 GiB. */
+#define RCX_S3_MAX_PART_SIZE (G_GUINT64_CONSTANT (4095) * 1024 * 1024)
 #define RCX_S3_DEFAULT_MAX_PARALLEL_PARTS 4
 
 /* Buffers written data; a stream that ends below @part_size becomes one
