@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -199,6 +200,7 @@ class RunnerJobs(rcxtest.TestCase):
         self.assertTrue(all(0 < p <= 100 for p in progress), progress)
         self.assertEqual(progress, sorted(progress))
         self.assertEqual(progress[-1], 100)             # jobstatus's EOS value, written before succeeding
+        print(f"{len(progress)} progress writes: {progress}", file=sys.stderr)
         self.assertTrue(all(w == "test-worker" for old, new, p, w in rows if new == "running"))
 
         # (b) the same message delivered again: nothing happens, exit 0
@@ -269,6 +271,7 @@ class RunnerJobs(rcxtest.TestCase):
         out, err = proc.communicate(timeout=60)
         took = time.monotonic() - start
         self.assertLess(took, SIGTERM_BUDGET, err)
+        print(f"SIGTERM -> exit in {took:.2f} s", file=sys.stderr)
         self.assertEqual(proc.returncode, 1, err)
         self.assertIn("error: interrupted", err)
         self.assertIn(f"job {job} released (back to queued)", err)
@@ -278,6 +281,12 @@ class RunnerJobs(rcxtest.TestCase):
                          ("queued", None, 1, None))
         self.assertEqual(self.media(media)["status"], "uploaded")
         self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
+        rows = self.audit(job)
+        progress = [p for old, new, p, w in rows if old == new == "running"]
+        self.assertTrue(progress and all(0 < p < 100 for p in progress), progress)
+        self.assertEqual(progress, sorted(progress))
+        self.assertEqual(rows[-1][:2], ("running", "queued"))
+        print(f"{len(progress)} progress writes before SIGTERM: {progress}", file=sys.stderr)
 
         # released means claimable again: the next delivery runs it (short clip)
         r = self.run_job(job, self.clip, os.path.join(self.tmp, "retry"))
