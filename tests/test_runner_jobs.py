@@ -11,6 +11,8 @@ PostgREST-compatible test server:
 - a corrupt input fails the job with a readable one-line reason (exit 1);
 - SIGTERM mid-job puts the job back to queued and exits 1 within the
   budget;
+- the database going away mid-job does not hold up the transcode; the
+  final state lands once it is back;
 - the service key never appears in the runner's output, even with every
   debug message on;
 - bad ids and a missing configuration are usage errors (exit 2) that touch
@@ -103,6 +105,8 @@ class RunnerJobs(rcxtest.TestCase):
 
     def setUp(self):
         super().setUp()
+        if self.rest._server is None:
+            self.rest.start()
         self.conn = self.pg.connect()
         self.addCleanup(self.conn.close)
 
@@ -293,6 +297,48 @@ class RunnerJobs(rcxtest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         j = self.job(job)
         self.assertEqual((j["state"], j["attempts"]), ("succeeded", 2))
+
+    def test_database_down_mid_job(self):
+        """The REST server goes away while the job runs: the transcode is not
+        held up (progress writes fail on the writer thread), the runner then
+        waits for the database and the final state lands once it is back."""
+        job, media = self.make_job()
+        src = make_clip(os.path.join(self.tmp, "long.mp4"), seconds=120)
+        dst = os.path.join(self.tmp, "out")
+        proc = subprocess.Popen(self.args(job, src, dst), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env())
+        self.addCleanup(rcxtest.stop_process, proc)
+        self.poll(lambda: self.job(job)["progress"] > 0 or proc.poll() is not None, 90,
+                  "progress to be written")
+        self.assertIsNone(proc.poll(), "the job ended before the database could be stopped")
+        self.rest.stop()
+        self.addCleanup(lambda: self.rest._server is None and self.rest.start())
+        down = time.monotonic()
+
+        playlist = os.path.join(dst, "180p", "index.m3u8")
+
+        def finished_outputs():
+            self.assertIsNone(proc.poll(), "the runner exited while the database was down")
+            if not os.path.exists(os.path.join(dst, "thumbnail.jpg")):
+                return False
+            with open(playlist) as f:
+                return "#EXT-X-ENDLIST" in f.read()
+        self.poll(finished_outputs, 90, "the transcode to finish with the database down")
+        transcoded_in = time.monotonic() - down
+        self.assertEqual(self.job(job)["state"], "running")
+
+        self.rest.start()
+        out, err = proc.communicate(timeout=90)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("progress not stored", err)
+        self.assertEqual(json.loads(out)["status"], "succeeded")
+        j = self.job(job)
+        self.assertEqual((j["state"], j["progress"], j["attempts"]), ("succeeded", 100, 1))
+        m = self.media(media)
+        self.assertEqual(m["status"], "complete")
+        self.assertEqual(os.path.realpath(m["streaming_url"]),
+                         os.path.realpath(os.path.join(dst, "master.m3u8")))
+        print(f"transcode finished {transcoded_in:.1f} s after the database went down", file=sys.stderr)
 
     # -- (e) ------------------------------------------------------------------------
     def test_service_key_never_in_the_output(self):
