@@ -412,6 +412,19 @@ rcx_job_run (RcxJobRunOptions * options,
     return skipped_summary (options->job_id, claim, job);
   }
   media_id = g_strdup (job->media_id);
+  if (media_id && !rcx_id_is_valid (media_id)) {
+    /* it would end up in object keys and filters: refuse it for good */
+    g_autofree gchar *reason = g_strdup_printf ("job %s: its media_id is "
+        "not a valid id", options->job_id);
+
+    if (!rcx_jobs_fail (jobs, options->job_id, NULL, reason, cancellable,
+            &local))
+      g_warning ("job %s: the failure could not be recorded: %s",
+          options->job_id, local->message);
+    g_set_error_literal (error, RCX_TRANSCODE_ERROR,
+        RCX_TRANSCODE_ERROR_INPUT, reason);
+    return NULL;
+  }
   g_message ("job %s claimed by %s (attempt %d, media %s)", options->job_id,
       worker_id, job->attempts, media_id ? media_id : "none");
 
