@@ -5,8 +5,6 @@
 
 G_BEGIN_DECLS
 
-void rugbycodex_element_init (GstPlugin * plugin);
-
 GST_ELEMENT_REGISTER_DECLARE (wasabisrc);
 GST_ELEMENT_REGISTER_DECLARE (wasabisink);
 GST_ELEMENT_REGISTER_DECLARE (wasabihlssink);

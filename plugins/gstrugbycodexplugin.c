@@ -5,7 +5,6 @@
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  rugbycodex_element_init (plugin);
   GST_ELEMENT_REGISTER (wasabisrc, plugin);
   GST_ELEMENT_REGISTER (wasabisink, plugin);
   GST_ELEMENT_REGISTER (wasabihlssink, plugin);
