@@ -155,8 +155,8 @@ struct _GstJobStatus
 
 #define gst_job_status_parent_class parent_class
 G_DEFINE_TYPE (GstJobStatus, gst_job_status, GST_TYPE_BASE_TRANSFORM);
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (jobstatus, "jobstatus", GST_RANK_NONE,
-    GST_TYPE_JOB_STATUS, rugbycodex_element_init (plugin));
+GST_ELEMENT_REGISTER_DEFINE (jobstatus, "jobstatus", GST_RANK_NONE,
+    GST_TYPE_JOB_STATUS);
 
 /* ---- the database writer ------------------------------------------------ */
 

@@ -194,8 +194,8 @@ enum
 
 #define gst_wasabi_hls_sink_parent_class parent_class
 G_DEFINE_TYPE (GstWasabiHlsSink, gst_wasabi_hls_sink, GST_TYPE_BIN);
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (wasabihlssink, "wasabihlssink",
-    GST_RANK_NONE, GST_TYPE_WASABI_HLS_SINK, rugbycodex_element_init (plugin));
+GST_ELEMENT_REGISTER_DEFINE (wasabihlssink, "wasabihlssink", GST_RANK_NONE,
+    GST_TYPE_WASABI_HLS_SINK);
 
 static void gst_wasabi_hls_sink_queue_segment (GstWasabiHlsSink * self,
     guint generation, const gchar * name, GBytes * data);

@@ -106,8 +106,8 @@ static void gst_wasabi_sink_uri_handler_init (gpointer g_iface,
 G_DEFINE_TYPE_WITH_CODE (GstWasabiSink, gst_wasabi_sink, GST_TYPE_BASE_SINK,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
         gst_wasabi_sink_uri_handler_init));
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (wasabisink, "wasabisink",
-    GST_RANK_PRIMARY, GST_TYPE_WASABI_SINK, rugbycodex_element_init (plugin));
+GST_ELEMENT_REGISTER_DEFINE (wasabisink, "wasabisink", GST_RANK_PRIMARY,
+    GST_TYPE_WASABI_SINK);
 
 /* ---- helpers ---------------------------------------------------------- */
 

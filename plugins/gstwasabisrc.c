@@ -123,8 +123,8 @@ static void gst_wasabi_src_uri_handler_init (gpointer g_iface,
 G_DEFINE_TYPE_WITH_CODE (GstWasabiSrc, gst_wasabi_src, GST_TYPE_BASE_SRC,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
         gst_wasabi_src_uri_handler_init));
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (wasabisrc, "wasabisrc",
-    GST_RANK_PRIMARY, GST_TYPE_WASABI_SRC, rugbycodex_element_init (plugin));
+GST_ELEMENT_REGISTER_DEFINE (wasabisrc, "wasabisrc", GST_RANK_PRIMARY,
+    GST_TYPE_WASABI_SRC);
 
 /* ---- helpers ---------------------------------------------------------- */
 
