@@ -186,6 +186,33 @@ gst_wasabi_make_uri (const gchar * bucket, const gchar * key)
   return g_strdup_printf ("s3://%s/%s", bucket, key ? key : "");
 }
 
+gboolean
+gst_wasabi_set_object_uri (GstElement * element, const gchar * uri,
+    gchar ** bucket, gchar ** key, GError ** error)
+{
+  g_autofree gchar *new_bucket = NULL;
+  g_autofree gchar *new_key = NULL;
+
+  if (uri != NULL && !rcx_s3_uri_parse (uri, &new_bucket, &new_key, FALSE,
+          error))
+    return FALSE;
+
+  GST_OBJECT_LOCK (element);
+  if (!gst_wasabi_element_settings_mutable (element, "uri")) {
+    GST_OBJECT_UNLOCK (element);
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+        "Changing the URI of %s in PAUSED or PLAYING is not supported",
+        GST_ELEMENT_NAME (element));
+    return FALSE;
+  }
+  g_free (*bucket);
+  *bucket = g_steal_pointer (&new_bucket);
+  g_free (*key);
+  *key = g_steal_pointer (&new_key);
+  GST_OBJECT_UNLOCK (element);
+  return TRUE;
+}
+
 GstResourceError
 gst_wasabi_resource_error_from_gerror (const GError * error,
     GstResourceError fallback)

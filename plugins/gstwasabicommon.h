@@ -74,6 +74,12 @@ gboolean gst_wasabi_element_settings_mutable (GstElement * element,
 /* "s3://bucket/key" (NULL when bucket is NULL). */
 gchar *gst_wasabi_make_uri (const gchar * bucket, const gchar * key);
 
+/* The URI handler's set_uri and the "uri" property: parses @uri (NULL
+ * clears) into *@bucket and *@key under the object lock, refusing with
+ * GST_URI_ERROR_BAD_STATE once the element is past READY. */
+gboolean gst_wasabi_set_object_uri (GstElement * element, const gchar * uri,
+    gchar ** bucket, gchar ** key, GError ** error);
+
 /* The GstResourceError for @error: RCX_S3_ERROR_NOT_AUTHORIZED ->
  * NOT_AUTHORIZED, NOT_FOUND -> NOT_FOUND, SETTINGS -> SETTINGS, anything
  * else -> @fallback (OPEN_READ/OPEN_WRITE when opening, READ/WRITE

@@ -126,26 +126,8 @@ static gboolean
 gst_wasabi_sink_set_location (GstWasabiSink * self, const gchar * uri,
     GError ** error)
 {
-  g_autofree gchar *bucket = NULL;
-  g_autofree gchar *key = NULL;
-
-  if (uri != NULL && !rcx_s3_uri_parse (uri, &bucket, &key, FALSE, error))
-    return FALSE;
-
-  GST_OBJECT_LOCK (self);
-  if (!gst_wasabi_element_settings_mutable (GST_ELEMENT (self), "uri")) {
-    GST_OBJECT_UNLOCK (self);
-    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
-        "Changing the URI of wasabisink in PAUSED or PLAYING is not "
-        "supported");
-    return FALSE;
-  }
-  g_free (self->bucket);
-  self->bucket = g_steal_pointer (&bucket);
-  g_free (self->key);
-  self->key = g_steal_pointer (&key);
-  GST_OBJECT_UNLOCK (self);
-  return TRUE;
+  return gst_wasabi_set_object_uri (GST_ELEMENT (self), uri, &self->bucket,
+      &self->key, error);
 }
 
 /* Aborts an upload that did not complete; a failure of the abort request
