@@ -7,6 +7,9 @@ Input: a 60 s 1080p30 clip with stereo audio (testsrc2 + sine, made once and
 cached in BUILD/bench/). Both make 1080p/720p/480p at 6000/3000/1200 kbit/s,
 x264 preset veryfast, 2 s GOP, 6 s segments, AAC 128k: ffmpeg decodes once
 and splits three ways (-filter_complex split=3, -f hls -var_stream_map).
+The x264 settings are the same on both sides (the options string x264 writes
+into each stream's SEI differs only in keyint_min, which scenecut=0 makes
+moot): bframes=2, b_adapt=0, vbv_maxrate = the average, vbv_bufsize = 2x.
 Each is run under /usr/bin/time -v (Debian package `time`); the table gives
 wall time, CPU time, peak RSS and our/ffmpeg ratio (target: ours <= 0.7x),
 and what tests/hlscheck.py finds in each output.
@@ -48,10 +51,14 @@ def ffmpeg_ladder(src, out):
     args = FF + ["-i", src, "-filter_complex", fc]
     for i in range(3):
         args += ["-map", f"[v{i}]", "-map", "0:a"]
+    # The same x264 work as our x264 entry (pipelines/hls-ladder.json): veryfast, 2 B-frames
+    # without adaptive placement (b-adapt=false), ABR with a VBV whose rate is the average and
+    # whose buffer is 2 s of it (pass=cbr vbv-buf-capacity=2000); x264's own threads and
+    # lookahead on both sides (threads=3, rc_lookahead=10 on 2 cores, read from the SEI).
     args += ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
-             "-g", "60", "-keyint_min", "60", "-sc_threshold", "0"]
+             "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-bf", "2", "-x264-params", "b-adapt=0"]
     for i, (_, _, kb) in enumerate(rungs):
-        args += [f"-b:v:{i}", f"{kb}k", f"-maxrate:v:{i}", f"{2 * kb}k", f"-bufsize:v:{i}", f"{2 * kb}k"]
+        args += [f"-b:v:{i}", f"{kb}k", f"-maxrate:v:{i}", f"{kb}k", f"-bufsize:v:{i}", f"{2 * kb}k"]
     args += ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000",
              "-f", "hls", "-hls_time", "6", "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts",
              "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0,a:0 v:1,a:1 v:2,a:2",

@@ -26,6 +26,9 @@
 
 #define SOURCE_NAME "source"
 
+/* raw frames queued before each rung's scaler (see add_rung) */
+#define RUNG_QUEUE_FRAMES 8
+
 /* ---- availability ------------------------------------------------------ */
 
 static gboolean
@@ -322,12 +325,13 @@ add_rung (RcxPlan * plan, guint index, GError ** error)
   const RcxEncoderDesc *enc = plan->encoder;
   g_autoptr (GHashTable) vars = rcx_pipeline_desc_rung_variables (plan->desc,
       rung->desc, rung->width, rung->height, plan->fps_n, plan->fps_d);
-  /* Room for the encoder's lookahead and B-frames plus slack between
-   * rungs that encode at different speeds: one second of frames (half a
-   * GOP), at least 16. The frames are shared between the rungs' queues
-   * (the tee pushes refs), so this bounds raw-frame memory to about one
-   * second of video whatever the number of rungs. */
-  guint queue_frames = MAX (plan->gop_frames / 2, 16);
+  /* The encoder keeps its lookahead and B-frames itself (x264 copies each
+   * frame in, and x264enc holds the input until it is encoded), so this
+   * queue only hands frames to the rung's thread, with a little slack for
+   * rungs that encode at different speeds. Each queued raw frame is 3 MB
+   * at 1080p: 30 frames cost 90 MB more peak RSS for no measured speed
+   * (docs/pipelines.md). */
+  guint queue_frames = RUNG_QUEUE_FRAMES;
 
   add (plan, "vt.");
   add (plan, "!");
