@@ -3,26 +3,41 @@
 bandwidth-limited link, side by side in one run (root: it makes a network
 namespace).
 
-    sudo bench/s3-transcode-vs-serial.py [--build build] [--seconds 29]
-                                         [--rate 200mbit] [--keep DIR]
+    sudo bench/s3-transcode-vs-serial.py [--build build] [--source lossless-1gib|realistic]
+                                         [--seconds N] [--rate 200mbit] [--wait-quiet 600]
+                                         [--keep DIR]
 
 The link: a network namespace `rcxbench` joined to this one by a veth pair
 with 10.231.0.1/30 (here) and 10.231.0.2/30 (there), nothing else; `tc qdisc
 tbf rate RATE` on both ends; s3rver runs inside the namespace. Everything is
 removed at the end, also on an error or Ctrl-C.
 
-The clip: --seconds of 1080p30 lossless H.264 (light noise, ~300 Mbit/s, the
-rate of a ProRes HQ intermediate; 29 s is about 1 GiB) with stereo AAC,
-cached in BUILD/bench/, stored as
-s3://media/org-1/media-1/original.mp4 before the link is limited.
+The clip (--source; testsrc2 with light temporal noise, 1080p30, stereo AAC,
+made once with ffmpeg/x264 and cached in BUILD/bench/, stored as
+s3://media/org-1/media-1/original.mp4 before the link is limited):
+
+- lossless-1gib (default): lossless H.264, ~300 Mbit/s (the rate of a ProRes
+  HQ intermediate); the default 29 s is about 1 GiB. The extreme I/O-bound
+  case: the link, not the encoder, sets the pace.
+- realistic: what cameras and phones upload, H.264 High at 18 Mbit/s
+  (maxrate 20), 1 s GOP, AAC 192k; the default 120 s is ~270 MB. The
+  CPU-bound case: the link moves the source in a tenth of its duration.
+
+Before each timed run (serial, then ours) the script waits up to
+--wait-quiet seconds, polling every 10 s, until no other benchmark process
+(transcode-vs-ffmpeg, ffmpeg, gst-launch-1.0, rugbycodex-runner) runs and the
+1-minute load is under 2.5, then runs anyway; the load at start and end of
+each run is printed.
 
 - serial (the seed, aws_workers/transcoding/worker.py): `aws s3 cp` the
   whole file to local disk, ffmpeg's 3-rung ladder (the command of
   bench/transcode-vs-ffmpeg.py), `aws s3 cp --recursive` of the output
   folder. Nothing is playable before the upload, at the end.
 - ours: `rugbycodex-runner transcode s3://... s3://.../hls/` (wasabisrc in,
-  wasabihlssink out); the first playable moment is when the live master
-  goes up (every rung has its first segment stored, the runner logs it).
+  wasabihlssink out); first playable = the first moment the master AND the
+  first segment of every rung are in storage (s3rver's folder polled every
+  50 ms on this side, no request; the runner's "live: master.m3u8
+  published" log time is printed next to it).
 
 Prints wall times and the ratio (goal: ours <= 0.6x serial), the time to
 the first playable segment in storage (goal < 15 s), request counts by
@@ -33,6 +48,7 @@ hlscheck on both outputs.
 """
 import argparse
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -68,18 +84,42 @@ def sh(*cmd, check=True):
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
-def make_input(build, secs):
+# --source: what the original is. Both are 1080p30 testsrc2 with light
+# temporal noise (so the encoder cannot cheat on it) and stereo AAC, made
+# once with ffmpeg/x264 and cached in BUILD/bench/.
+SOURCES = {
+    # the extreme I/O-bound case: lossless H.264, ~300 Mbit/s (the rate of a
+    # ProRes HQ intermediate), 29 s is about 1 GiB
+    "lossless-1gib": {
+        "seconds": 29, "file": "match-1080p30-lossless-{secs}s.mp4",
+        "what": "1080p30 lossless H.264 (qp 0) + AAC 128k",
+        "video": ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "60"],
+        "audio": ["-c:a", "aac", "-b:a", "128k"],
+    },
+    # like real uploads (broadcast camera, phone): H.264 High 1080p30 at
+    # ~18 Mbit/s (VBV-capped at 20), 1 s GOP, B-frames, AAC 192k
+    "realistic": {
+        "seconds": 120, "file": "match-1080p30-high-18mbit-{secs}s.mp4",
+        "what": "1080p30 H.264 High 18 Mbit/s (maxrate 20) + AAC 192k",
+        "video": ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-level:v", "4.1",
+                  "-b:v", "18M", "-maxrate", "20M", "-bufsize", "20M", "-g", "30"],
+        "audio": ["-c:a", "aac", "-b:a", "192k"],
+    },
+}
+
+
+def make_input(build, source, secs):
     d = os.path.join(build, "bench")
     os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, f"match-1080p30-lossless-{secs}s.mp4")
+    spec = SOURCES[source]
+    path = os.path.join(d, spec["file"].format(secs=secs))
     if not os.path.exists(path):
         tmp = path + ".tmp.mp4"
         subprocess.run(FF + ["-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={secs},"
                              "noise=alls=3:allf=t",
                              "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={secs}",
-                             "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
-                             "-g", "60", "-pix_fmt", "yuv420p",
-                             "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", tmp], check=True)
+                             "-ac", "2", *spec["video"], "-pix_fmt", "yuv420p",
+                             *spec["audio"], "-movflags", "+faststart", tmp], check=True)
         os.rename(tmp, path)
     return path
 
@@ -173,12 +213,74 @@ def serial(endpoint, src_uri, work, dst_uri):
             "first_playable": t_end, "out": out}
 
 
-def ours(runner, build, endpoint, src_uri, dst_uri):
+def loadavg():
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def wait_quiet(limit):
+    """Before a timed run: wait (up to limit s, polling every 10 s) until no
+    other benchmark runs and the 1-min load is under 2.5. Returns the load
+    average at the start of the run."""
+    deadline = time.monotonic() + limit
+    pat = "transcode-vs-ffmpeg|ffmpeg |gst-launch-1.0|rugbycodex-runner"
+    while time.monotonic() < deadline:
+        busy = subprocess.run(["pgrep", "-f", pat], capture_output=True, text=True).stdout.split()
+        if not busy and float(open("/proc/loadavg").read().split()[0]) < 2.5:
+            break
+        time.sleep(10)
+    else:
+        if limit > 0:
+            print(f"(still busy after {limit} s of waiting: running anyway)", flush=True)
+    return loadavg()
+
+
+class StorageWatch:
+    """Polls s3rver's folder (on this side of the link, no request) for the
+    moment our output becomes playable: the master AND the first segment of
+    every rung stored. s3rver writes an object's data, then its
+    `._S3rver_metadata.json`; the object counts once that exists."""
+
+    def __init__(self, data, prefix, rungs, playlist, segment, master):
+        base = os.path.join(data, BUCKET, *prefix.split("/"))
+        meta = "{}._S3rver_metadata.json"
+        self.paths = {"master": os.path.join(base, meta.format(master))}
+        for r in rungs:
+            self.paths[f"{r} segment 0"] = os.path.join(base, r, meta.format(segment % 0))
+            self.paths[f"{r} playlist"] = os.path.join(base, r, meta.format(playlist))
+        self.need = ["master"] + [f"{r} segment 0" for r in rungs]
+        self.seen = {}
+        self.stop_ev = threading.Event()
+
+    def start(self, t0):
+        def run():
+            while not self.stop_ev.is_set():
+                now = time.monotonic() - t0
+                for k, path in self.paths.items():
+                    if k not in self.seen and os.path.exists(path):
+                        self.seen[k] = now
+                if len(self.seen) == len(self.paths):
+                    return
+                time.sleep(0.05)
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thread.join(5)
+
+    def playable(self):
+        if all(k in self.seen for k in self.need):
+            return max(self.seen[k] for k in self.need)
+        return None
+
+
+def ours(runner, build, endpoint, src_uri, dst_uri, watch):
     env = aws_env()
     # every request of rcx-http is logged at debug level: counted from there
     env.update(AWS_ENDPOINT_URL_S3=endpoint, G_MESSAGES_DEBUG="rcx-http", GST_PLUGIN_PATH=os.path.join(build, "plugins"),
                GST_REGISTRY=os.path.join(build, "bench", "registry.bin"))
     t0 = time.monotonic()
+    watch.start(t0)
     proc = subprocess.Popen([runner, "transcode", "-v", "--progress", "none", src_uri, dst_uri],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     first = {}
@@ -194,7 +296,9 @@ def ours(runner, build, endpoint, src_uri, dst_uri):
                 continue
             tail.append(line)
             now = time.monotonic() - t0
-            if re.search(r"rugbycodex-runner: (probing|source:|encoder \S+, |live: )", line):
+            # and the source reader's resumes (reset, stall, early end), which
+            # explain GETs beyond the probe's and the one streaming GET
+            if re.search(r"rugbycodex-runner: (probing|source:|encoder \S+, |live: )|rcx-http: .*resum", line):
                 timeline.append(f"{now:6.1f} s  {line.strip()[:110]}")
             if "live: " in line and "published" in line and "live" not in first:
                 first["live"] = now
@@ -216,9 +320,11 @@ def ours(runner, build, endpoint, src_uri, dst_uri):
     for t in threads:
         t.join(10)
     wall = time.monotonic() - t0
+    watch.stop()
     if proc.returncode != 0:
         raise RuntimeError("runner: " + "".join(tail)[-3000:])
-    return {"wall": wall, "first_playable": first.get("live"), "summary": out, "timeline": timeline,
+    return {"wall": wall, "first_playable": watch.playable(), "live_logged": first.get("live"),
+            "stored": sorted(watch.seen.items(), key=lambda kv: kv[1]), "summary": out, "timeline": timeline,
             "write_bytes": io.get("write_bytes"),
             "requests": (sum(requests.values()), " ".join(f"{m} {n}" for m, n in sorted(requests.items())))}
 
@@ -234,7 +340,14 @@ def count(log):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("RCX_BUILD_DIR", os.path.join(ROOT, "build")))
-    ap.add_argument("--seconds", type=int, default=29, help="clip length (29 s is ~1 GiB)")
+    ap.add_argument("--source", choices=sorted(SOURCES), default="lossless-1gib",
+                    help="lossless-1gib: 304 Mbit/s lossless (I/O-bound extreme); realistic: H.264 High "
+                         "18 Mbit/s, like a camera or phone upload")
+    ap.add_argument("--seconds", type=int, help="clip length (default: 29 for lossless-1gib, ~1 GiB; "
+                                                 "120 for realistic, ~270 MB)")
+    ap.add_argument("--wait-quiet", type=int, default=600, metavar="S",
+                    help="before each timed run wait up to S s for other benchmarks to end and the "
+                         "load to fall under 2.5 (0: do not wait)")
     ap.add_argument("--rate", default="200mbit")
     ap.add_argument("--keep", help="keep the work folder here")
     args = ap.parse_args()
@@ -243,7 +356,8 @@ def main():
     runner = os.path.join(args.build, "runner", "rugbycodex-runner")
     if not os.access(runner, os.X_OK):
         sys.exit(f"bench: {runner} is not built")
-    src = make_input(args.build, args.seconds)
+    secs = args.seconds or SOURCES[args.source]["seconds"]
+    src = make_input(args.build, args.source, secs)
     size = os.path.getsize(src)
     work = args.keep or tempfile.mkdtemp(prefix="rcx-s3bench-")
     os.makedirs(work, exist_ok=True)
@@ -265,30 +379,50 @@ def main():
         # the counts (ours are counted from the runner's log: a proxy would
         # take CPU from the transcode running at the same time)
         proxy = FaultProxy(PORT, upstream_host=NS_IP).start()
-        print(f"clip: {args.seconds} s 1080p30, {size / (1 << 30):.2f} GiB ({size * 8 / args.seconds / 1e6:.0f} "
-              f"Mbit/s); link {args.rate} (tbf, both ends); {os.cpu_count()} cores", flush=True)
+        print(f"source {args.source}: {secs} s {SOURCES[args.source]['what']}, {size / 1e6:.0f} MB "
+              f"({size * 8 / secs / 1e6:.1f} Mbit/s); link {args.rate} (tbf, both ends); {os.cpu_count()} cores",
+              flush=True)
 
         swork = os.path.join(work, "serial")
         os.makedirs(swork, exist_ok=True)
+        load_se = wait_quiet(args.wait_quiet)
+        print(f"serial: starting, load average {load_se}", flush=True)
         se = serial(proxy.endpoint, src_uri, swork, f"s3://{BUCKET}/org-1/media-1/serial-hls/")
         c1 = count(proxy.log)
         proxy.clear_log()
         print(f"serial: download {se['download']:.1f} s, transcode {se['transcode']:.1f} s, "
               f"upload {se['upload']:.1f} s", flush=True)
         os.unlink(os.path.join(swork, "input.mp4"))
-        ou = ours(runner, args.build, ENDPOINT, src_uri, f"s3://{BUCKET}/org-1/media-1/hls/")
+        load_se_end = loadavg()
+        with open(os.path.join(ROOT, "pipelines", "hls-ladder.json")) as f:
+            desc = json.load(f)
+        o = desc["output"]
+        watch = StorageWatch(data, "org-1/media-1/hls", [r["name"] for r in desc["ladder"]], o["playlist"],
+                             o["segment"], o["master"])
+        load_ou = wait_quiet(args.wait_quiet)
+        print(f"ours: starting, load average {load_ou}", flush=True)
+        ou = ours(runner, args.build, ENDPOINT, src_uri, f"s3://{BUCKET}/org-1/media-1/hls/", watch)
+        load_ou_end = loadavg()
         c2 = ou["requests"]
 
-        print("ours, timeline:\n" + "\n".join(ou["timeline"]))
+        print("ours, timeline (runner log):\n" + "\n".join(ou["timeline"]))
+        print("ours, first objects in storage (s3rver's folder):\n" +
+              "\n".join(f"{t:6.1f} s  {k}" for k, t in ou["stored"]))
         print(f"ours: local disk writes of the runner (/proc/PID/io write_bytes): {ou['write_bytes']} bytes, "
-              f"for a {size / (1 << 30):.2f} GiB source (the serial way writes the source and the output)")
-        print(f"\n{'':8} {'wall s':>8} {'first playable s':>17} {'requests':>9}  by method")
-        print(f"{'serial':8} {se['wall']:8.1f} {se['first_playable']:17.1f} {c1[0]:9d}  {c1[1]}")
+              f"for a {size / 1e6:.0f} MB source (the serial way writes the source and the output)")
         fp = ou["first_playable"]
-        print(f"{'ours':8} {ou['wall']:8.1f} {fp if fp is not None else float('nan'):17.1f} {c2[0]:9d}  {c2[1]}")
+        print(f"\n{'':8} {'wall s':>8} {'first playable s':>17} {'requests':>9}  {'load start -> end':>19}  "
+              f"by method")
+        print(f"{'serial':8} {se['wall']:8.1f} {se['first_playable']:17.1f} {c1[0]:9d}  "
+              f"{load_se.split()[0]:>8} -> {load_se_end.split()[0]:<8}  {c1[1]}")
+        print(f"{'ours':8} {ou['wall']:8.1f} {fp if fp is not None else float('nan'):17.1f} {c2[0]:9d}  "
+              f"{load_ou.split()[0]:>8} -> {load_ou_end.split()[0]:<8}  {c2[1]}")
+        print(f"(serial: download {se['download']:.1f} + transcode {se['transcode']:.1f} + upload "
+              f"{se['upload']:.1f} s; ours: first playable = master and every rung's first segment in storage; "
+              f"the runner logged the live master at {ou['live_logged'] or float('nan'):.1f} s)")
         ratio = ou["wall"] / se["wall"]
         print(f"ratio ours/serial wall time: {ratio:.2f} ({'meets' if ratio <= 0.6 else 'MISSES'} the <= 0.6 "
-              f"target); first playable segment after {fp:.1f} s "
+              f"target); first playable segment after {fp if fp is not None else float('nan'):.1f} s "
               f"({'meets' if fp is not None and fp < 15 else 'MISSES'} the < 15 s target; serial: only at the "
               f"end, {se['first_playable']:.1f} s)")
         for name, where in (("serial", se["out"]),
