@@ -14,8 +14,8 @@
  * error (500/502/503/504, SlowDown, throttling) it resumes from the byte it
  * reached, guarded by `If-Match` on the object's ETag. The element is
  * seekable and works in push and pull mode. In pull mode, whole 256 KiB
- * blocks are fetched through that one response and the 16 most recent are
- * cached, so a demuxer reading interleaved samples back and forth (qtdemux
+ * blocks are fetched through that one response and the 32 most recent are
+ * cached (blocks a read jumps over, up to 4 MiB ahead, are kept too), so a demuxer reading interleaved samples back and forth (qtdemux
  * on an MP4 whose `moov` is at the end) costs a handful of GETs, not one
  * per sample.
  *
@@ -90,6 +90,7 @@ struct _GstWasabiSrc
 
   /* pull mode: the most recently used blocks, most recent first */
   GQueue blocks;
+  guint64 stream_block;         /* the block the open response is at */
 };
 
 /* In pull mode a demuxer reads interleaved samples: short jumps back and
@@ -97,7 +98,10 @@ struct _GstWasabiSrc
  * the one sequential response and kept in a small LRU cache, so such jumps
  * never reopen the GET; only real seeks do. */
 #define BLOCK_SIZE (256 * 1024)
-#define MAX_BLOCKS 16
+#define MAX_BLOCKS 32
+/* how far ahead of the open response a read may land and still be read
+ * through with the blocks in between kept */
+#define READ_AHEAD_BLOCKS 16
 
 typedef struct
 {
@@ -173,26 +177,32 @@ static void
 clear_blocks (GstWasabiSrc * self)
 {
   g_queue_clear_full (&self->blocks, g_free);
+  self->stream_block = 0;
 }
 
-/* The block holding object offset @index * BLOCK_SIZE, from the cache or
- * read now. NULL with @error set on failure. */
 static Block *
-get_block (GstWasabiSrc * self, guint64 index, GCancellable * cancellable,
-    GError ** error)
+find_block (GstWasabiSrc * self, guint64 index)
 {
-  guint64 start = index * BLOCK_SIZE;
-  Block *block;
-  gssize n;
-
   for (GList * l = self->blocks.head; l != NULL; l = l->next) {
-    block = l->data;
+    Block *block = l->data;
+
     if (block->index == index) {
       g_queue_unlink (&self->blocks, l);
       g_queue_push_head_link (&self->blocks, l);
       return block;
     }
   }
+  return NULL;
+}
+
+/* Reads block @index through the reader into the cache. */
+static Block *
+fetch_block (GstWasabiSrc * self, guint64 index, GCancellable * cancellable,
+    GError ** error)
+{
+  guint64 start = index * BLOCK_SIZE;
+  Block *block;
+  gssize n;
 
   if (self->blocks.length >= MAX_BLOCKS)
     block = g_queue_pop_tail (&self->blocks);
@@ -207,7 +217,32 @@ get_block (GstWasabiSrc * self, guint64 index, GCancellable * cancellable,
   }
   block->len = n;
   g_queue_push_head (&self->blocks, block);
+  self->stream_block = index + 1;
   return block;
+}
+
+/* The block holding object offset @index * BLOCK_SIZE, from the cache or
+ * read now. A demuxer that jumps a little ahead of the open response comes
+ * back for what it jumped over (the other track's samples), so the blocks
+ * in between are kept too, instead of being read through and dropped and
+ * fetched again with a new GET. NULL with @error set on failure. */
+static Block *
+get_block (GstWasabiSrc * self, guint64 index, GCancellable * cancellable,
+    GError ** error)
+{
+  Block *block = find_block (self, index);
+
+  if (block != NULL)
+    return block;
+  if (index > self->stream_block
+      && index - self->stream_block <= READ_AHEAD_BLOCKS) {
+    for (guint64 i = self->stream_block; i < index; i++) {
+      if (find_block (self, i) == NULL
+          && fetch_block (self, i, cancellable, error) == NULL)
+        return NULL;
+    }
+  }
+  return fetch_block (self, index, cancellable, error);
 }
 
 /* Pull mode: @length bytes at @offset through the block cache. */
