@@ -6,29 +6,12 @@
 #include <gio/gio.h>
 
 #include "rcx-store.h"
+#include "test-util.h"
 
 typedef struct
 {
   gchar *dir;
 } Fixture;
-
-static void
-remove_tree (const gchar * path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  if (dir != NULL) {
-    while ((name = g_dir_read_name (dir)) != NULL) {
-      g_autofree gchar *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-    g_dir_close (dir);
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
 
 static void
 fixture_setup (Fixture * f, gconstpointer data)
@@ -42,7 +25,7 @@ fixture_setup (Fixture * f, gconstpointer data)
 static void
 fixture_teardown (Fixture * f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  test_remove_tree (f->dir);
   g_free (f->dir);
 }
 
@@ -313,7 +296,7 @@ s3rver_stop (S3rver * s)
   g_subprocess_send_signal (s->proc, SIGTERM);
   g_subprocess_wait (s->proc, NULL, NULL);
   g_object_unref (s->proc);
-  remove_tree (s->dir);
+  test_remove_tree (s->dir);
   g_free (s->dir);
   g_free (s->endpoint);
 }

@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "rcx-ts.h"
+#include "test-util.h"
 
 /* 14 s of 320x180 at 30 fps, 2 s GOP, 6 s segments (+ AAC audio) */
 #define VIDEO_BRANCH \
@@ -27,24 +28,6 @@ typedef struct
   guint no_playlist;            /* segments stored with no playlist yet */
   gchar *live_failure;
 } Run;
-
-static void
-remove_tree (const gchar * path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  if (dir != NULL) {
-    while ((name = g_dir_read_name (dir)) != NULL) {
-      g_autofree gchar *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-    g_dir_close (dir);
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
 
 static gchar *
 read_text (const gchar * dir, const gchar * name)
@@ -135,7 +118,7 @@ run_free (Run * run)
   gst_element_set_state (run->pipeline, GST_STATE_NULL);
   gst_object_unref (run->pipeline);
   g_ptr_array_unref (run->messages);
-  remove_tree (run->dir);
+  test_remove_tree (run->dir);
   g_free (run->dir);
   g_free (run->live_failure);
   g_free (run->playlist);

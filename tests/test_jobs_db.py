@@ -20,16 +20,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import psycopg2
 
 import rcxtest
-from postgres import Postgres
+from postgres import TEST_ORG, JobRows, Postgres
 from postgrest_fake import PostgrestFake, make_jwt
 
 TOOL = os.path.join(rcxtest.BUILD_DIR, "tests", "rcx-jobs-tool")
-ORG = "0e0e0e0e-0000-4000-8000-000000000001"
 
 
 def wait_until(pred, timeout=20.0, what="condition"):
@@ -57,7 +55,7 @@ def execution_time(output):
     return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
 
 
-class DbTestCase(rcxtest.TestCase):
+class DbTestCase(JobRows, rcxtest.TestCase):
     """One database and one REST server per class; each test makes its own
     rows."""
 
@@ -83,17 +81,6 @@ class DbTestCase(rcxtest.TestCase):
             self.rest.start()
         self.conn = self.pg.connect()
         self.addCleanup(self.conn.close)
-
-    def sql(self, query, *args):
-        with self.conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-
-    def make_job(self):
-        media = self.sql("INSERT INTO media_assets (org_id, source_key) VALUES (%s, 'in/x.mp4') "
-                         "RETURNING id", ORG)[0][0]
-        job = self.sql("INSERT INTO jobs (media_id, org_id) VALUES (%s, %s) RETURNING id", media, ORG)[0][0]
-        return str(job), str(media)
 
     def job(self, job_id):
         rows = self.sql("SELECT state, attempts, worker_id, progress, error_reason, started_at, "
@@ -191,9 +178,9 @@ class SchemaTest(DbTestCase):
                                 "WHERE id = %s", target, job)
         self.assertSqlState("RX002", "UPDATE jobs SET org_id = gen_random_uuid() WHERE id = %s", job)
         # a job is born queued
-        media = self.sql("INSERT INTO media_assets (org_id) VALUES (%s) RETURNING id", ORG)[0][0]
+        media = self.sql("INSERT INTO media_assets (org_id) VALUES (%s) RETURNING id", TEST_ORG)[0][0]
         self.assertSqlState("RX001", "INSERT INTO jobs (media_id, org_id, state, worker_id) "
-                            "VALUES (%s, %s, 'running', 'w')", media, ORG)
+                            "VALUES (%s, %s, 'running', 'w')", media, TEST_ORG)
 
     def backdate(self, job, minutes):
         """Makes a running job look abandoned (triggers off for this one
@@ -235,10 +222,10 @@ class SchemaTest(DbTestCase):
 
     def test_one_live_job_per_media(self):
         job, media = self.make_job()
-        self.assertSqlState("23505", "INSERT INTO jobs (media_id, org_id) VALUES (%s, %s)", media, ORG)
+        self.assertSqlState("23505", "INSERT INTO jobs (media_id, org_id) VALUES (%s, %s)", media, TEST_ORG)
         self.sql("UPDATE jobs SET state = 'running', worker_id = 'w' WHERE id = %s", job)
         self.sql("UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
-        self.sql("INSERT INTO jobs (media_id, org_id) VALUES (%s, %s)", media, ORG)
+        self.sql("INSERT INTO jobs (media_id, org_id) VALUES (%s, %s)", media, TEST_ORG)
 
     def test_migrations_are_recorded(self):
         names = [r[0] for r in self.sql("SELECT name FROM schema_migrations ORDER BY name")]
@@ -285,7 +272,7 @@ class RestTest(DbTestCase):
         self.assertPostgrestError(status, body, "RX001")
         self.assertIn("queued -> succeeded", body["message"])
         self.assertEqual(self.job(job)["state"], "queued")
-        status, body = self.rest_call("POST", "/rest/v1/jobs", {"media_id": media, "org_id": ORG})
+        status, body = self.rest_call("POST", "/rest/v1/jobs", {"media_id": media, "org_id": TEST_ORG})
         self.assertEqual(status, 409)
         self.assertPostgrestError(status, body, "23505")
         status, body = self.rest_call("GET", "/rest/v1/jobs?id=eq.not-a-uuid")
@@ -313,7 +300,7 @@ class RestTest(DbTestCase):
         status, rows = self.rest_call("GET", f"/rest/v1/jobs?state=in.(queued)&id=eq.{job}")
         self.assertEqual((status, rows), (200, []))
         status, rows = self.rest_call("POST", "/rest/v1/media_assets",
-                                      [{"org_id": ORG, "source_key": "a"}, {"org_id": ORG, "source_key": "b"}],
+                                      [{"org_id": TEST_ORG, "source_key": "a"}, {"org_id": TEST_ORG, "source_key": "b"}],
                                       prefer="return=representation")
         self.assertEqual((status, sorted(r["source_key"] for r in rows)), (201, ["a", "b"]))
 

@@ -28,11 +28,10 @@ import tempfile
 import time
 
 import rcxtest
-from postgres import Postgres
+from postgres import JobRows, Postgres
 from postgrest_fake import PostgrestFake
 
 RUNNER = rcxtest.RUNNER
-ORG = "0e0e0e0e-0000-4000-8000-000000000001"
 FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
 # SIGTERM -> exit: ECS gives 30 s by default; the runner must be far inside.
 SIGTERM_BUDGET = 10.0
@@ -80,7 +79,7 @@ def one_rung_description(path):
     return path
 
 
-class RunnerJobs(rcxtest.TestCase):
+class RunnerJobs(JobRows, rcxtest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.pg = Postgres().start()
@@ -111,17 +110,6 @@ class RunnerJobs(rcxtest.TestCase):
         self.addCleanup(self.conn.close)
 
     # -- helpers ----------------------------------------------------------------
-    def sql(self, query, *args):
-        with self.conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-
-    def make_job(self):
-        media = self.sql("INSERT INTO media_assets (org_id, source_key) VALUES (%s, 'in/match.mp4') "
-                         "RETURNING id", ORG)[0][0]
-        job = self.sql("INSERT INTO jobs (media_id, org_id) VALUES (%s, %s) RETURNING id", media, ORG)[0][0]
-        return str(job), str(media)
-
     def job(self, job_id):
         cols = ("state", "attempts", "worker_id", "progress", "error_reason", "finished_at")
         return dict(zip(cols, self.sql(f"SELECT {', '.join(cols)} FROM jobs WHERE id = %s", job_id)[0]))
