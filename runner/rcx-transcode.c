@@ -62,7 +62,8 @@ typedef struct
   RungState *rungs;
 
   RcxStore *store;              /* the destination */
-  gboolean early_master;        /* the live master playlist was stored */
+  gboolean early_master;        /* the live master playlist may be stored */
+  gboolean early_master_sending;        /* its PUT has not ended yet */
 } Attempt;
 
 /* ---- failures ---------------------------------------------------------- */
@@ -138,6 +139,54 @@ on_error_message (Attempt * a, GstMessage * msg)
 
 /* ---- publishing while transcoding -------------------------------------- */
 
+typedef struct
+{
+  RcxStore *store;
+  gchar *name;
+  GBytes *bytes;
+} MasterPut;
+
+static void
+master_put_free (MasterPut * put)
+{
+  rcx_store_unref (put->store);
+  g_free (put->name);
+  g_bytes_unref (put->bytes);
+  g_free (put);
+}
+
+static void
+master_put_in_thread (GTask * task, gpointer source, gpointer data,
+    GCancellable * cancellable)
+{
+  MasterPut *put = data;
+  GError *error = NULL;
+
+  if (rcx_store_put (put->store, put->name, put->bytes,
+          "application/vnd.apple.mpegurl", "max-age=1", cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+early_master_stored (GObject * source, GAsyncResult * result,
+    gpointer user_data)
+{
+  Attempt *a = user_data;
+  g_autoptr (GError) error = NULL;
+
+  a->early_master_sending = FALSE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
+    attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
+            RCX_TRANSCODE_ERROR_FAILED, "storing the live master playlist: %s",
+            error->message));
+    return;
+  }
+  g_info ("live: %s published (every rung has its first segment)",
+      a->plan->desc->output.master);
+}
+
 /* With output.publish-live, once the first segment of EVERY rung is stored
  * (so every media playlist exists as EVENT), the master playlist goes up with
  * the description's rates: BANDWIDTH = peak video + audio, AVERAGE-BANDWIDTH
@@ -145,7 +194,9 @@ on_error_message (Attempt * a, GstMessage * msg)
  * entries (those playlists exist only at the end). Players can start from
  * it at once; at EOS the master is rewritten last with measured values. It
  * never claims completion: the media playlists it lists are EVENT without
- * ENDLIST until the job succeeds. */
+ * ENDLIST until the job succeeds. The PUT runs on a worker thread: a slow
+ * or retried request must not hold up the main loop, which also handles
+ * Ctrl-C, SIGTERM and the watchdog. */
 static void
 publish_early_master (Attempt * a)
 {
@@ -153,8 +204,8 @@ publish_early_master (Attempt * a)
   guint n = a->plan->n_rungs;
   g_autofree RcxHlsVariant *variants = g_new0 (RcxHlsVariant, n);
   g_autoptr (GPtrArray) uris = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GTask) task = NULL;
+  MasterPut *put;
   gchar *master;
 
   if (!desc->output.publish_live || a->early_master || a->error)
@@ -179,18 +230,16 @@ publish_early_master (Attempt * a)
     variants[i].frame_rate = (gdouble) a->plan->fps_n / a->plan->fps_d;
   }
   master = rcx_hls_master_playlist (variants, n);
-  bytes = g_bytes_new_take (master, strlen (master));
-  if (!rcx_store_put (a->store, desc->output.master, bytes,
-          "application/vnd.apple.mpegurl", "max-age=1",
-          a->options->cancellable, &error)) {
-    attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
-            RCX_TRANSCODE_ERROR_FAILED, "storing the live master playlist: %s",
-            error->message));
-    return;
-  }
+  put = g_new0 (MasterPut, 1);
+  put->store = rcx_store_ref (a->store);
+  put->name = g_strdup (desc->output.master);
+  put->bytes = g_bytes_new_take (master, strlen (master));
+  task = g_task_new (NULL, a->options->cancellable, early_master_stored, a);
+  g_task_set_task_data (task, put, (GDestroyNotify) master_put_free);
+  /* From now on a failure deletes it: even a cancelled PUT may have landed. */
   a->early_master = TRUE;
-  g_info ("live: %s published (every rung has its first segment)",
-      desc->output.master);
+  a->early_master_sending = TRUE;
+  g_task_run_in_thread (task, master_put_in_thread);
 }
 
 /* After a failed attempt (the pipeline is stopped, nothing writes any
@@ -566,6 +615,10 @@ attempt_run (Attempt * a, GError ** error)
   }
   if (!a->error)
     g_main_loop_run (a->loop);
+  /* A live master on its way up lands (or fails) first: the final master
+   * must replace it, and after a failure it must be there to be deleted. */
+  while (a->early_master_sending)
+    g_main_context_iteration (NULL, TRUE);
 
   g_cancellable_disconnect (options->cancellable, cancel_id);
   g_source_remove (tick);

@@ -15,6 +15,8 @@ s3://media/org/m/hls/` against s3rver, with the fault proxy in between.
 - an upload failing past its retries (persistent 503, or AccessDenied) fails
   the job (exit 1) with the S3 error in the reason, and no playlist is left
   (the early master and the EVENT playlists are deleted);
+- while the live master's PUT hangs, Ctrl-C still ends the job at once and
+  takes that master down (the PUT runs off the main loop);
 - a 200 MiB source goes through without any file written by the runner
   (strace of every open/creat/rename/mkdir/truncate, TMPDIR and cwd are empty
   folders, /proc/PID/io write_bytes). bench/s3-transcode-vs-serial.sh does a
@@ -32,6 +34,7 @@ import tempfile
 import threading
 import time
 import shutil
+import signal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlscheck  # noqa: E402
@@ -310,6 +313,32 @@ class S3StreamingTest(rcxtest.TestCase):
                 self.assertNothingClaimsCompletion()
                 self.assertTrue([k for k in self.keys() if k.endswith(".ts")], "no segment went up at all")
                 print(f"{label}: exit 1, {reason[0]}")
+
+    def test_stalled_master_put_holds_nothing_up(self):
+        # The live master's PUT hangs (stored upstream, the answer never
+        # comes): the runner must still answer Ctrl-C at once, and the
+        # master that may have landed is taken down with the rest.
+        self.upload_source(self.clip60)
+        with FaultProxy(self.s3.port) as proxy:
+            proxy.add_fault("stall", method="PUT", path=r"/master\.m3u8$", after_bytes=0, seconds=120, count=1)
+            proc = self.runner(endpoint=proxy.endpoint)
+            wait_until("the live master's PUT", lambda: proxy.requests(method="PUT", path=r"/master\.m3u8$"),
+                       60, proc)
+            time.sleep(1)
+            self.assertIsNone(proc.poll(), "the job must still be running")
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            code, out, err = self.finish(proc, timeout=60)
+            took = time.monotonic() - t0
+            log = proxy.log
+        self.assertEqual(code, 1, err[-3000:])
+        self.assertIn("rugbycodex-runner: error: interrupted", err)
+        # well inside the stall and the request timeout: nothing waited on the PUT
+        self.assertLess(took, 15, f"Ctrl-C took {took:.1f} s with the master's PUT hanging")
+        master = [(r["method"], r["fault"]) for r in log if r["path"].endswith("/master.m3u8")]
+        self.assertEqual(master, [("PUT", "stall"), ("DELETE", None)])
+        self.assertNothingClaimsCompletion()
+        print(f"Ctrl-C with the master's PUT hanging: exit 1 after {took:.1f} s")
 
     def test_large_source_writes_nothing_locally(self):
         big = make_clip(os.path.join(self.tmp, "big.mp4"), 20, noise=True)
