@@ -13,6 +13,12 @@ moot): bframes=2, b_adapt=0, vbv_maxrate = the average, vbv_bufsize = 2x.
 Each is run under /usr/bin/time -v (Debian package `time`); the table gives
 wall time, CPU time, peak RSS and our/ffmpeg ratio (target: ours <= 0.7x),
 and what tests/hlscheck.py finds in each output.
+
+A third run, ffmpeg's ladder without the encoders (decode, split, scale,
+frames dropped), prices x264's share: x264 CPU = ffmpeg CPU - that run's
+CPU. As the x264 work is the same on both sides, no pipeline can finish
+before x264 CPU / cores; the "floor" line gives that bound as a ratio of
+ffmpeg's wall time.
 """
 import argparse
 import os
@@ -45,10 +51,25 @@ def make_input(build, secs):
     return path
 
 
+RUNGS = [(1920, 1080, 6000), (1280, 720, 3000), (854, 480, 1200)]
+
+
+def ffmpeg_split_scale(src):
+    fc = "[0:v]split=3[s0][s1][s2];" + ";".join(f"[s{i}]scale={w}:{h}[v{i}]" for i, (w, h, _) in enumerate(RUNGS))
+    return FF + ["-i", src, "-filter_complex", fc]
+
+
+def ffmpeg_no_encode(src):
+    """The ladder's decode, split and scale, every frame dropped (no x264)."""
+    args = ffmpeg_split_scale(src)
+    for i in range(3):
+        args += ["-map", f"[v{i}]", "-f", "null", "-"]
+    return args
+
+
 def ffmpeg_ladder(src, out):
-    rungs = [(1920, 1080, 6000), (1280, 720, 3000), (854, 480, 1200)]
-    fc = "[0:v]split=3[s0][s1][s2];" + ";".join(f"[s{i}]scale={w}:{h}[v{i}]" for i, (w, h, _) in enumerate(rungs))
-    args = FF + ["-i", src, "-filter_complex", fc]
+    rungs = RUNGS
+    args = ffmpeg_split_scale(src)
     for i in range(3):
         args += ["-map", f"[v{i}]", "-map", "0:a"]
     # The same x264 work as our x264 entry (pipelines/hls-ladder.json): veryfast, 2 B-frames
@@ -115,6 +136,9 @@ def main():
                     ours = r if ours is None or (r["rc"] == 0 and r["wall"] < ours["wall"]) else ours
                 print(f"  run {i + 1} {who}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, exit {r['rc']}",
                       flush=True)
+        bare = timed(ffmpeg_no_encode(src))
+        print(f"  ffmpeg without encoders: {bare['wall']:.2f} s wall, {bare['cpu']:.2f} s CPU, exit {bare['rc']}",
+              flush=True)
         load = open("/proc/loadavg").read().split()[:3]
         print(f"load average after the runs: {' '.join(load)}")
         print(f"{'':8} {'wall s':>8} {'cpu s':>8} {'x realtime':>10} {'peak RSS MB':>12}  exit")
@@ -131,6 +155,12 @@ def main():
             verdict = "meets" if ratio <= 0.7 else "MISSES"
             print(f"ratio ours/ffmpeg wall time: {ratio:.2f} ({verdict} the <= 0.7 target); "
                   f"CPU ratio {ours['cpu'] / ff['cpu']:.2f}; RSS ratio {ours['rss_mb'] / ff['rss_mb']:.2f}")
+            if bare["rc"] == 0:
+                x264 = ff["cpu"] - bare["cpu"]
+                cores = os.cpu_count()
+                print(f"x264's share: {x264:.1f} s of ffmpeg's {ff['cpu']:.1f} s CPU (decode + split + scale "
+                      f"{bare['cpu']:.1f} s); floor with the same x264 work on {cores} cores: "
+                      f"{x264 / cores:.1f} s = {x264 / cores / ff['wall']:.2f}x ffmpeg's wall")
         for name, out in (("ffmpeg", ff_out), ("ours", ours_out)):
             if os.path.isdir(out):
                 rep = hlscheck.check(out, source=src)
