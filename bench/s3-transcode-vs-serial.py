@@ -3,7 +3,7 @@
 bandwidth-limited link, side by side in one run (root: it makes a network
 namespace).
 
-    sudo bench/s3-transcode-vs-serial.py [--build build] [--source lossless-1gib|realistic]
+    sudo bench/s3-transcode-vs-serial.py [--build build] [--source lossless-1gib|broadcast|realistic]
                                          [--seconds N] [--rate 200mbit] [--wait-quiet 600]
                                          [--keep DIR]
 
@@ -19,7 +19,10 @@ s3://media/org-1/media-1/original.mp4 before the link is limited):
 - lossless-1gib (default): lossless H.264, ~300 Mbit/s (the rate of a ProRes
   HQ intermediate); the default 29 s is about 1 GiB. The extreme I/O-bound
   case: the link, not the encoder, sets the pace.
-- realistic: what cameras and phones upload, H.264 High at 18 Mbit/s
+- broadcast: a broadcast camera's recording format, all-intra H.264 High at
+  100 Mbit/s (AVC-Intra 100 / XAVC Intra class); the default 60 s is ~750
+  MB. Moving the source takes about as long as transcoding it.
+- realistic: what phones upload, H.264 High at 18 Mbit/s
   (maxrate 20), 1 s GOP, AAC 192k; the default 120 s is ~270 MB. The
   CPU-bound case: the link moves the source in a tenth of its duration.
 
@@ -96,7 +99,16 @@ SOURCES = {
         "video": ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "60"],
         "audio": ["-c:a", "aac", "-b:a", "128k"],
     },
-    # like real uploads (broadcast camera, phone): H.264 High 1080p30 at
+    # a broadcast camera's own recording format: all-intra H.264 High at
+    # 100 Mbit/s (the AVC-Intra 100 / XAVC Intra class), 60 s is ~750 MB
+    "broadcast": {
+        "seconds": 60, "file": "match-1080p30-intra-100mbit-{secs}s.mp4",
+        "what": "1080p30 all-intra H.264 High 100 Mbit/s + AAC 192k",
+        "video": ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-level:v", "4.2",
+                  "-g", "1", "-b:v", "100M", "-maxrate", "110M", "-bufsize", "110M"],
+        "audio": ["-c:a", "aac", "-b:a", "192k"],
+    },
+    # like what phones upload: H.264 High 1080p30 at
     # ~18 Mbit/s (VBV-capped at 20), 1 s GOP, B-frames, AAC 192k
     "realistic": {
         "seconds": 120, "file": "match-1080p30-high-18mbit-{secs}s.mp4",
@@ -341,10 +353,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("RCX_BUILD_DIR", os.path.join(ROOT, "build")))
     ap.add_argument("--source", choices=sorted(SOURCES), default="lossless-1gib",
-                    help="lossless-1gib: 304 Mbit/s lossless (I/O-bound extreme); realistic: H.264 High "
-                         "18 Mbit/s, like a camera or phone upload")
+                    help="lossless-1gib: 304 Mbit/s lossless (I/O-bound extreme); broadcast: all-intra "
+                         "100 Mbit/s; realistic: H.264 High 18 Mbit/s, like a phone upload")
     ap.add_argument("--seconds", type=int, help="clip length (default: 29 for lossless-1gib, ~1 GiB; "
-                                                 "120 for realistic, ~270 MB)")
+                                                 "60 for broadcast, ~750 MB; 120 for realistic, ~270 MB)")
     ap.add_argument("--wait-quiet", type=int, default=600, metavar="S",
                     help="before each timed run wait up to S s for other benchmarks to end and the "
                          "load to fall under 2.5 (0: do not wait)")
