@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Our runner against ffmpeg on the same 3-rung ladder, side by side.
 
-    bench/transcode-vs-ffmpeg.py [--build build] [--seconds 60] [--keep DIR]
+    bench/transcode-vs-ffmpeg.py [--build build] [--seconds 60] [--repeat N] [--keep DIR]
 
 Input: a 60 s 1080p30 clip with stereo audio (testsrc2 + sine, made once and
 cached in BUILD/bench/). Both make 1080p/720p/480p at 6000/3000/1200 kbit/s,
@@ -10,11 +10,14 @@ and splits three ways (-filter_complex split=3, -f hls -var_stream_map).
 The x264 settings are the same on both sides (the options string x264 writes
 into each stream's SEI differs only in keyint_min, which scenecut=0 makes
 moot): bframes=2, b_adapt=0, vbv_maxrate = the average, vbv_bufsize = 2x.
+A second ffmpeg run, "ffmpeg-own", is the issue's peer to the letter: the
+same preset, bitrates, GOP and segment length, and x264's own veryfast
+defaults for everything else (3 adaptive B-frames, no VBV).
 Each is run under /usr/bin/time -v (Debian package `time`); the table gives
 wall time, CPU time, peak RSS and our/ffmpeg ratio (target: ours <= 0.7x),
 and what tests/hlscheck.py finds in each output.
 
-A third run, ffmpeg's ladder without the encoders (decode, split, scale,
+A last run, ffmpeg's ladder without the encoders (decode, split, scale,
 frames dropped), prices x264's share: x264 CPU = ffmpeg CPU - that run's
 CPU. As the x264 work is the same on both sides, no pipeline can finish
 before x264 CPU / cores; the "floor" line gives that bound as a ratio of
@@ -67,19 +70,23 @@ def ffmpeg_no_encode(src):
     return args
 
 
-def ffmpeg_ladder(src, out):
+def ffmpeg_ladder(src, out, our_x264_settings=True):
     rungs = RUNGS
     args = ffmpeg_split_scale(src)
     for i in range(3):
         args += ["-map", f"[v{i}]", "-map", "0:a"]
-    # The same x264 work as our x264 entry (pipelines/hls-ladder.json): veryfast, 2 B-frames
-    # without adaptive placement (b-adapt=false), ABR with a VBV whose rate is the average and
-    # whose buffer is 2 s of it (pass=cbr vbv-buf-capacity=2000); x264's own threads and
-    # lookahead on both sides (threads=3, rc_lookahead=10 on 2 cores, read from the SEI).
     args += ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
-             "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-bf", "2", "-x264-params", "b-adapt=0"]
+             "-g", "60", "-keyint_min", "60", "-sc_threshold", "0"]
+    if our_x264_settings:
+        # The same x264 work as our x264 entry (pipelines/hls-ladder.json): 2 B-frames without
+        # adaptive placement (b-adapt=false), ABR with a VBV whose rate is the average and whose
+        # buffer is 2 s of it (pass=cbr vbv-buf-capacity=2000); x264's own threads and lookahead
+        # on both sides (threads=3, rc_lookahead=10 on 2 cores, read from the SEI).
+        args += ["-bf", "2", "-x264-params", "b-adapt=0"]
     for i, (_, _, kb) in enumerate(rungs):
-        args += [f"-b:v:{i}", f"{kb}k", f"-maxrate:v:{i}", f"{kb}k", f"-bufsize:v:{i}", f"{2 * kb}k"]
+        args += [f"-b:v:{i}", f"{kb}k"]
+        if our_x264_settings:
+            args += [f"-maxrate:v:{i}", f"{kb}k", f"-bufsize:v:{i}", f"{2 * kb}k"]
     args += ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000",
              "-f", "hls", "-hls_time", "6", "-hls_playlist_type", "vod", "-hls_segment_type", "mpegts",
              "-master_pl_name", "master.m3u8", "-var_stream_map", "v:0,a:0 v:1,a:1 v:2,a:2",
@@ -107,8 +114,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("RCX_BUILD_DIR", os.path.join(ROOT, "build")))
     ap.add_argument("--seconds", type=int, default=60)
-    ap.add_argument("--keep", help="keep both outputs in this folder")
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each, alternating order; the fastest counts")
+    ap.add_argument("--keep", help="keep the outputs in this folder")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each, order rotated; the fastest counts")
     args = ap.parse_args()
     if not os.path.exists("/usr/bin/time"):
         sys.exit("bench: /usr/bin/time is missing (Debian package `time`, in scripts/setup.sh)")
@@ -117,23 +124,27 @@ def main():
     work = args.keep or tempfile.mkdtemp(prefix="rcx-bench-")
     env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(args.build, "plugins"),
                GST_REGISTRY=os.path.join(args.build, "bench", "registry.bin"))
+    # name -> (output folder, command); "ffmpeg" does the same x264 work as ours,
+    # "ffmpeg-own" is the issue's peer: same preset, bitrates, GOP and segment
+    # length, x264's own veryfast defaults for the rest (3 adaptive B-frames, no VBV)
+    runs = {
+        "ffmpeg": (os.path.join(work, "ffmpeg"), lambda out: ffmpeg_ladder(src, out)),
+        "ffmpeg-own": (os.path.join(work, "ffmpeg-own"), lambda out: ffmpeg_ladder(src, out, False)),
+        "ours": (os.path.join(work, "ours"), lambda out: [runner, "transcode", src, out]),
+    }
     try:
-        ours_out = os.path.join(work, "ours")
-        ff_out = os.path.join(work, "ffmpeg")
         print(f"input: {src} ({args.seconds} s 1080p30, stereo AAC); {os.cpu_count()} cores", flush=True)
-        ff = ours = None
+        best = {}
+        names = list(runs)
         for i in range(args.repeat):
-            # Alternate the order; keep each one's fastest run.
-            order = (("ff", ff_out), ("ours", ours_out)) if i % 2 == 0 else (("ours", ours_out), ("ff", ff_out))
-            for who, out in order:
+            # Rotate the order; keep each one's fastest run.
+            for who in names[i % len(names):] + names[:i % len(names)]:
+                out, command = runs[who]
                 shutil.rmtree(out, ignore_errors=True)
                 os.makedirs(out, exist_ok=True)
-                if who == "ff":
-                    r = timed(ffmpeg_ladder(src, out))
-                    ff = r if ff is None or (r["rc"] == 0 and r["wall"] < ff["wall"]) else ff
-                else:
-                    r = timed([runner, "transcode", src, out], env=env)
-                    ours = r if ours is None or (r["rc"] == 0 and r["wall"] < ours["wall"]) else ours
+                r = timed(command(out), env=env if who == "ours" else None)
+                if who not in best or (r["rc"] == 0 and r["wall"] < best[who]["wall"]):
+                    best[who] = r
                 print(f"  run {i + 1} {who}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, exit {r['rc']}",
                       flush=True)
         bare = timed(ffmpeg_no_encode(src))
@@ -141,32 +152,32 @@ def main():
               flush=True)
         load = open("/proc/loadavg").read().split()[:3]
         print(f"load average after the runs: {' '.join(load)}")
-        print(f"{'':8} {'wall s':>8} {'cpu s':>8} {'x realtime':>10} {'peak RSS MB':>12}  exit")
-        for name, r in (("ffmpeg", ff), ("ours", ours)):
-            print(f"{name:8} {r['wall']:8.2f} {r['cpu']:8.2f} {args.seconds / r['wall']:10.2f} "
+        print(f"{'':11} {'wall s':>8} {'cpu s':>8} {'x realtime':>10} {'peak RSS MB':>12}  exit")
+        for name, r in best.items():
+            print(f"{name:11} {r['wall']:8.2f} {r['cpu']:8.2f} {args.seconds / r['wall']:10.2f} "
                   f"{r['rss_mb']:12.1f}  {r['rc']}")
-        if ours["rc"] != 0 or ff["rc"] != 0:
-            print("ratio: n/a, a run failed")
-            for name, r in (("ffmpeg", ff), ("ours", ours)):
-                if r["rc"] != 0:
-                    print(f"{name} failed:\n" + r["stderr"][-3000:])
-        else:
-            ratio = ours["wall"] / ff["wall"]
-            verdict = "meets" if ratio <= 0.7 else "MISSES"
-            print(f"ratio ours/ffmpeg wall time: {ratio:.2f} ({verdict} the <= 0.7 target); "
-                  f"CPU ratio {ours['cpu'] / ff['cpu']:.2f}; RSS ratio {ours['rss_mb'] / ff['rss_mb']:.2f}")
+        failed = [name for name, r in best.items() if r["rc"] != 0]
+        for name in failed:
+            print(f"{name} failed:\n" + best[name]["stderr"][-3000:])
+        ours, ff = best["ours"], best["ffmpeg"]
+        if not failed:
+            for peer in ("ffmpeg", "ffmpeg-own"):
+                ratio = ours["wall"] / best[peer]["wall"]
+                verdict = "meets" if ratio <= 0.7 else "MISSES"
+                print(f"ratio ours/{peer} wall time: {ratio:.2f} ({verdict} the <= 0.7 target); CPU ratio "
+                      f"{ours['cpu'] / best[peer]['cpu']:.2f}; RSS ratio {ours['rss_mb'] / best[peer]['rss_mb']:.2f}")
             if bare["rc"] == 0:
                 x264 = ff["cpu"] - bare["cpu"]
                 cores = os.cpu_count()
                 print(f"x264's share: {x264:.1f} s of ffmpeg's {ff['cpu']:.1f} s CPU (decode + split + scale "
                       f"{bare['cpu']:.1f} s); floor with the same x264 work on {cores} cores: "
                       f"{x264 / cores:.1f} s = {x264 / cores / ff['wall']:.2f}x ffmpeg's wall")
-        for name, out in (("ffmpeg", ff_out), ("ours", ours_out)):
+        for name, (out, _) in runs.items():
             if os.path.isdir(out):
                 rep = hlscheck.check(out, source=src)
                 print(f"hlscheck {name}: " + ("no rule broken" if rep.ok else
                                                "broken " + ", ".join(sorted(rep.broken()))))
-        return 0 if ours["rc"] == 0 and ff["rc"] == 0 else 1
+        return 1 if failed else 0
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
