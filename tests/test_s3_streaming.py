@@ -19,7 +19,7 @@ s3://media/org/m/hls/` against s3rver, with the fault proxy in between.
   takes that master down (the PUT runs off the main loop);
 - a 200 MiB source goes through without any file written by the runner
   (strace of every open/creat/rename/mkdir/truncate, TMPDIR and cwd are empty
-  folders, /proc/PID/io write_bytes). bench/s3-transcode-vs-serial.sh does a
+  folders, /proc/PID/io write_bytes). bench/s3-transcode-vs-serial.py does a
   1 GiB source through a 200 Mbit/s link.
 
 The player page is served by s3rver itself (uploaded to the bucket), so
