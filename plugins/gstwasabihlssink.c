@@ -1088,8 +1088,6 @@ gst_wasabi_hls_sink_init (GstWasabiHlsSink * self)
       G_CALLBACK (on_get_playlist_stream), self);
   g_signal_connect (self->hlssink, "delete-fragment",
       G_CALLBACK (on_delete_fragment), self);
-  g_object_set (self->hlssink, "max-files", 0, "playlist-length", 0,
-      "send-keyframe-requests", TRUE, NULL);
   gst_bin_add (GST_BIN (self), self->hlssink);
 }
 
