@@ -3,7 +3,7 @@
 # 1280x720 sample match clip, transcodes it into a local HLS ladder with
 # rugbycodex-runner, writes a preview page beside it, and says where to look.
 #
-#   sudo ./scripts/demo.sh            (as root, or with sudo, on Debian bookworm)
+#   ./scripts/demo.sh            (as root, or as a user with sudo, on Debian bookworm)
 #
 # Outputs in demo-out/: sample.mp4, hls/ (master.m3u8, one folder per rung,
 # thumbnail.jpg, index.html + hls.min.js), summary.json.

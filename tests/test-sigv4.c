@@ -1,6 +1,8 @@
 /* test-sigv4.c: the signer against the AWS SigV4 test suite (read at test
- * time from $RCX_SHARED_TESTDATA/aws-sigv4-test-suite) and against S3
+ * time from $RCX_TESTDATA/aws-sigv4-test-suite) and against S3
  * requests signed offline by botocore (tests/tools/gen-s3-sigv4-cases.py).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
 
@@ -122,10 +124,10 @@ parse_request (const gchar * text)
 static gchar *
 suite_dir (void)
 {
-  const gchar *shared = g_getenv ("RCX_SHARED_TESTDATA");
+  const gchar *testdata = g_getenv ("RCX_TESTDATA");
 
-  g_assert_nonnull (shared);
-  return g_build_filename (shared, "aws-sigv4-test-suite", NULL);
+  g_assert_nonnull (testdata);
+  return g_build_filename (testdata, "aws-sigv4-test-suite", NULL);
 }
 
 static gchar *
@@ -690,7 +692,7 @@ add_suite_cases (void)
 
   /* Without the folder no case is registered and the suite-present test
    * fails. */
-  if (g_getenv ("RCX_SHARED_TESTDATA") == NULL)
+  if (g_getenv ("RCX_TESTDATA") == NULL)
     return 0;
   dir_path = suite_dir ();
   dir = g_dir_open (dir_path, 0, NULL);

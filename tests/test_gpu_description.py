@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The GPU pipeline descriptions (pipelines/*.json, see docs/pipelines.md),
 checked structurally against the GStreamer 1.22 element data in
-$RCX_SHARED_TESTDATA/gst-1.22-encoder-properties.json: every element and
+$RCX_TESTDATA/gst-1.22-encoder-properties.json: every element and
 property a hardware encoder entry names exists there and is writable, enum
 values are listed nicks, numbers (variables filled in for every rung at
 25/30/60 fps) are within min/max, caps the entry forces are in the
@@ -23,7 +23,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rcxtest  # noqa: E402
 
-PROPS = os.path.join(rcxtest.SHARED_TESTDATA, "gst-1.22-encoder-properties.json")
+PROPS = os.path.join(rcxtest.TESTDATA, "gst-1.22-encoder-properties.json")
 PIPELINES = os.path.join(rcxtest.SOURCE_DIR, "pipelines")
 INT_TYPES = {"gint", "guint", "gint64", "guint64", "glong", "gulong"}
 FLOAT_TYPES = {"gdouble", "gfloat"}
