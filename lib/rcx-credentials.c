@@ -5,6 +5,8 @@
  * kept until five minutes before their Expiration. Fetches happen under
  * the provider's lock, so concurrent callers wait for one fetch instead of
  * each making their own. Only the name of the source is ever logged.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "rcx-credentials"

@@ -9,6 +9,8 @@
  * AWS_EC2_METADATA_DISABLED=true skips it).
  * Temporary credentials are refreshed 5 minutes before they expire.
  * Secrets are never logged. Thread-safe.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

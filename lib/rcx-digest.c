@@ -9,6 +9,8 @@
  * Here that measures the same as two passes (an 8 MiB part stays in the
  * 32 MiB L3); it costs nothing and keeps the second read in L1/L2 when the
  * L3 is busy with other work.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-digest.h"
 

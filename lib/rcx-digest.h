@@ -6,6 +6,8 @@
  * GLib's GChecksum SHA-256 is ~4x slower than libcrypto's (SHA-NI) and
  * was most of the CPU of an upload. HMAC stays on GHmac (rcx-sigv4.c):
  * a few short strings per request.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

@@ -2,7 +2,10 @@
  *
  * Durations are kept in milliseconds, i.e. exactly as they are written
  * (EXTINF with 3 decimals), so sums, targets and bit rates agree with the
- * playlist text. */
+ * playlist text.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-hls.h"
 
 #include <math.h>

@@ -11,6 +11,8 @@
  * EXTINF with 3 decimals, TARGETDURATION >= every EXTINF rounded to the
  * nearest integer (the configured target unless a segment is longer),
  * EXT-X-INDEPENDENT-SEGMENTS, ENDLIST followed by a newline.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

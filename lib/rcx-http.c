@@ -1,4 +1,7 @@
-/* rcx-http.c: synchronous libsoup 3 client with the standard retry mode. */
+/* rcx-http.c: synchronous libsoup 3 client with the standard retry mode.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-http.h"
 
 #include <string.h>

@@ -14,6 +14,8 @@
  * - logs (domain "rcx-http" and an optional RcxHttpLogFunc) show the
  *   method, the URI path, status, attempt, request id and delay, never
  *   headers, query strings or bodies (no secrets).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

@@ -1,4 +1,7 @@
-/* rcx-ids.c: the allowlist for outside identifiers. */
+/* rcx-ids.c: the allowlist for outside identifiers.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-ids.h"
 
 #define RCX_ID_MAX_LENGTH 128

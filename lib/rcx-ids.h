@@ -1,5 +1,8 @@
 /* rcx-ids.h: identifiers that come from outside (queue messages, command
- * lines) and end up in object keys, paths and SQL filters. */
+ * lines) and end up in object keys, paths and SQL filters.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <glib.h>

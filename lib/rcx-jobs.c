@@ -1,13 +1,12 @@
-/* rcx-jobs.c: the runner's job records in Supabase (see rcx-jobs.h). */
+/* rcx-jobs.c: the runner's job records in Supabase (see rcx-jobs.h).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #define G_LOG_DOMAIN "rcx-jobs"
 
 #include "rcx-jobs.h"
 
-GQuark
-rcx_jobs_error_quark (void)
-{
-  return g_quark_from_static_string ("rcx-jobs-error-quark");
-}
+G_DEFINE_QUARK (rcx-jobs-error-quark, rcx_jobs_error);
 
 #define DEFAULT_PERSISTENCE 120
 #define DEFAULT_STALE_AFTER 900

@@ -17,6 +17,8 @@
  * succeed / fail / release keep retrying transient failures (5xx,
  * connection errors) until the persistence deadline, so the final state
  * lands once the database is back.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

@@ -2,6 +2,8 @@
  *
  * The parser walks the JSON once, object by object, with a path string
  * ("ladder[1]") so that every error names the field it is about.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-pipeline-desc.h"
 
@@ -10,11 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-GQuark
-rcx_pipeline_desc_error_quark (void)
-{
-  return g_quark_from_static_string ("rcx-pipeline-desc-error-quark");
-}
+G_DEFINE_QUARK (rcx-pipeline-desc-error-quark, rcx_pipeline_desc_error);
 
 static const gchar *const rung_variables[] = {
   "bitrate", "peak-bitrate", "bitrate-bps", "peak-bitrate-bps", "vbv-ms",

@@ -10,6 +10,8 @@
  * Validation is strict: unknown fields are errors, and every error names
  * the field and why, e.g. "ladder[1].height: must be a positive even
  * number".
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

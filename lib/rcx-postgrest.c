@@ -1,15 +1,14 @@
-/* rcx-postgrest.c: a Supabase (PostgREST) client on rcx-http. */
+/* rcx-postgrest.c: a Supabase (PostgREST) client on rcx-http.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #define G_LOG_DOMAIN "rcx-postgrest"
 
 #include "rcx-postgrest.h"
 
 #include <string.h>
 
-GQuark
-rcx_postgrest_error_quark (void)
-{
-  return g_quark_from_static_string ("rcx-postgrest-error-quark");
-}
+G_DEFINE_QUARK (rcx-postgrest-error-quark, rcx_postgrest_error);
 
 /* ---- queries ---------------------------------------------------------- */
 

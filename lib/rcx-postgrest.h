@@ -14,6 +14,8 @@
  *   "<METHOD> <table>: HTTP <status> <code>: <message>".
  *
  * Thread-safe: an RcxPostgrest is immutable once created.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

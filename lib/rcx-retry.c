@@ -1,4 +1,7 @@
-/* rcx-retry.c: the AWS SDKs' "standard" retry mode. */
+/* rcx-retry.c: the AWS SDKs' "standard" retry mode.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-retry.h"
 
 #include <string.h>

@@ -11,6 +11,8 @@
  * - sleeps that a GCancellable interrupts.
  *
  * Plain GLib; thread-safe.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

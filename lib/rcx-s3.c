@@ -6,6 +6,8 @@
  * digests of a body computed in one pass by rcx-digest), and error bodies
  * are parsed (rcx-http) into RCX_S3_ERROR errors that carry the HTTP
  * status, the S3 Code and the request id.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-s3.h"
 
@@ -78,13 +80,8 @@ rcx_s3_error_get_request_id (const GError * error)
 }
 
 /* Builds an RCX_S3_ERROR. */
-static void
+static void G_GNUC_PRINTF (6, 7)
 set_s3_error (GError ** error, RcxS3ErrorCode code, guint http_status,
-    const gchar * s3_code, const gchar * request_id, const gchar * format, ...)
-G_GNUC_PRINTF (6, 7);
-
-     static void
-         set_s3_error (GError ** error, RcxS3ErrorCode code, guint http_status,
     const gchar * s3_code, const gchar * request_id, const gchar * format, ...)
 {
   GError *err;

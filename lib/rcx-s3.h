@@ -5,6 +5,8 @@
  * inside with the SDKs' standard mode (rcx-retry.h); what comes out as a
  * GError is final. Errors are in the RCX_S3_ERROR domain and carry the
  * HTTP status, the S3 error Code and the request id (rcx_s3_error_*()).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

@@ -4,6 +4,8 @@
  * See
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  * for the algorithm. Nothing here logs: the inputs include secrets.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-sigv4.h"
 

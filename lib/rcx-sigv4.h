@@ -4,6 +4,8 @@
  * already percent-encoded exactly as they will be sent. For S3 pass
  * normalize_path = FALSE and double_encode_path = FALSE (S3 signs the path
  * as sent); other services (and the generic AWS test suite) use TRUE/TRUE.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

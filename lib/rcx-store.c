@@ -1,4 +1,7 @@
-/* rcx-store.c: local folder or S3 prefix as one destination. */
+/* rcx-store.c: local folder or S3 prefix as one destination.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-store.h"
 
 #include <errno.h>

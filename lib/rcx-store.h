@@ -12,6 +12,8 @@
  * (retried inside rcx-s3). All calls are synchronous, cancellable and safe
  * to call from several threads at once. Errors: G_IO_ERROR for local
  * folders, RCX_S3_ERROR (with HTTP status, S3 code, request id) for S3.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

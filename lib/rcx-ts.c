@@ -1,4 +1,7 @@
-/* rcx-ts.c: MPEG-TS segment scanner (PAT/PMT, video PES, H.264 NAL types). */
+/* rcx-ts.c: MPEG-TS segment scanner (PAT/PMT, video PES, H.264 NAL types).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-ts.h"
 
 #include <string.h>
@@ -9,7 +12,7 @@
 #define STREAM_TYPE_AAC_ADTS 0x0f
 #define STREAM_TYPE_H264 0x1b
 
-G_DEFINE_QUARK (rcx - ts - error - quark, rcx_ts_error);
+G_DEFINE_QUARK (rcx-ts-error-quark, rcx_ts_error);
 
 typedef struct
 {

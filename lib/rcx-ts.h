@@ -9,6 +9,8 @@
  *
  * Limits: 188-byte packets only; PSI sections must fit in one packet (as
  * every muxer writes PAT/PMT); the first programme of the PAT is used.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

@@ -1,5 +1,8 @@
 /* jobstatus: posts progress messages and writes a job's progress to
- * Supabase. */
+ * Supabase.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <gst/gst.h>

@@ -1,4 +1,7 @@
-/* gstrugbycodexelements.h: every element of the rugbycodex plugin. */
+/* gstrugbycodexelements.h: every element of the rugbycodex plugin.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <gst/gst.h>

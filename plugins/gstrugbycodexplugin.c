@@ -1,5 +1,8 @@
 /* The rugbycodex plugin: wasabisrc, wasabisink, wasabihlssink, jobstatus.
- * This file only registers. */
+ * This file only registers.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "gstrugbycodexelements.h"
 
 static gboolean

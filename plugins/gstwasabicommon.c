@@ -1,5 +1,8 @@
 /* gstwasabicommon.c: connection properties and error mapping shared by the
- * S3 elements. See gstwasabicommon.h. */
+ * S3 elements. See gstwasabicommon.h.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif

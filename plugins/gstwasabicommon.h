@@ -21,6 +21,8 @@
  *                     "Could not upload %s", uri);
  *
  * The element's own property ids must stay below GST_WASABI_PROP_FIRST.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

@@ -1,4 +1,7 @@
-/* gstwasabisink.h: writes a stream to an object in S3-compatible storage. */
+/* gstwasabisink.h: writes a stream to an object in S3-compatible storage.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <gst/base/gstbasesink.h>

@@ -1,4 +1,7 @@
-/* gstwasabisrc.h: reads an object from S3-compatible storage. */
+/* gstwasabisrc.h: reads an object from S3-compatible storage.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <gst/base/gstbasesrc.h>

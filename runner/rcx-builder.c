@@ -18,6 +18,8 @@
  * entry's decoder (nvh264dec, behind parsebin) when the source matches its
  * input caps, the upload element (a pass-through for device memory) before
  * the tee, the entry's scaler (cudascale) with device-memory caps per rung.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-builder.h"
 

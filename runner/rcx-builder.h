@@ -7,6 +7,8 @@
  * `pipeline --print` prints them, so the printed line is the pipeline that
  * runs. (The thumbnail is a frame the runner copies at the tee and turns
  * into a JPEG afterwards: no branch, no sink that could stall the preroll.)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

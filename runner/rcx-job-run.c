@@ -1,4 +1,7 @@
-/* rcx-job-run.c: a transcode run as a Supabase job (see rcx-job-run.h). */
+/* rcx-job-run.c: a transcode run as a Supabase job (see rcx-job-run.h).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-job-run.h"
 
 #include <unistd.h>

@@ -19,6 +19,8 @@
  *
  * SUPABASE_URL and SUPABASE_SERVICE_KEY come from the environment only; the
  * key is never logged.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

@@ -1,4 +1,7 @@
-/* rcx-probe.c: probing a source with GstDiscoverer. */
+/* rcx-probe.c: probing a source with GstDiscoverer.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-probe.h"
 
 #include <gio/gio.h>

@@ -1,5 +1,8 @@
 /* rcx-probe.h: what the builder needs to know about a source, found with
- * GstDiscoverer (files, and s3:// URIs through wasabisrc's URI handler). */
+ * GstDiscoverer (files, and s3:// URIs through wasabisrc's URI handler).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <gst/gst.h>

@@ -1,4 +1,7 @@
-/* rcx-progress.c: a progress bar on a terminal, periodic lines elsewhere. */
+/* rcx-progress.c: a progress bar on a terminal, periodic lines elsewhere.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-progress.h"
 
 #include <stdio.h>

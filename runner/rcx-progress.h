@@ -1,4 +1,7 @@
-/* rcx-progress.h: showing a job's progress on stderr. */
+/* rcx-progress.h: showing a job's progress on stderr.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <gst/gst.h>

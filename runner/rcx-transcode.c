@@ -1,4 +1,7 @@
-/* rcx-transcode.c: running one transcode job. */
+/* rcx-transcode.c: running one transcode job.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-transcode.h"
 
 #include <gst/video/video.h>
@@ -11,11 +14,7 @@
 #include "rcx-progress.h"
 #include "rcx-store.h"
 
-GQuark
-rcx_transcode_error_quark (void)
-{
-  return g_quark_from_static_string ("rcx-transcode-error-quark");
-}
+G_DEFINE_QUARK (rcx-transcode-error-quark, rcx_transcode_error);
 
 /* A source is "truncated" when the video stops this far before the probed
  * duration: a fraction of it, plus a little slack for streams whose audio

@@ -4,6 +4,8 @@
  * it with a watchdog, falls back to the next encoder entry when a hardware
  * attempt fails, stores the thumbnail, and writes the master playlist LAST
  * from the rungs' reports, never after an error or an interruption.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 

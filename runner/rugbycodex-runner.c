@@ -5,6 +5,8 @@
  *   rugbycodex-runner worker
  *
  * Exit codes: 0 success, 1 the job failed, 2 usage or configuration error.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <glib.h>
 #include <glib-unix.h>

@@ -15,6 +15,8 @@
  * Prints one result line on stdout; errors on stderr as
  * "error: <domain> <code>: <message>"; "requests=N" (HTTP attempts) on
  * stderr at the end. Exit 0 ok, 1 error, 2 usage.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <rcx-jobs.h>
 #include <stdio.h>

@@ -5,6 +5,8 @@
  * the client's log lines on stderr.
  *
  *   rcx-s3-tool [OPTION...] put|get|read|head|delete|upload BUCKET KEY [FILE]
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
 #include <json-glib/json-glib.h>

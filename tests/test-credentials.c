@@ -2,6 +2,8 @@
  * 127.0.0.1, in this process, playing the ECS container endpoint and EC2
  * IMDSv2. The real link-local addresses are never used: every case sets
  * AWS_EC2_METADATA_SERVICE_ENDPOINT or AWS_EC2_METADATA_DISABLED.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
 

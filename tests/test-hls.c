@@ -1,4 +1,7 @@
-/* Tests of the rendition model and the playlist writers. */
+/* Tests of the rendition model and the playlist writers.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <locale.h>
 #include <string.h>
 

@@ -1,5 +1,8 @@
 /* GstHarness tests of jobstatus: the `progress` messages' fields and their
- * throttling, driven by a GstTestClock (no sleeping). */
+ * throttling, driven by a GstTestClock (no sleeping).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <gst/gst.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>

@@ -1,5 +1,8 @@
 /* Unit tests of rcx-pipeline-desc: the shipped descriptions parse, and every
- * validation rule names the field it is about. */
+ * validation rule names the field it is about.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <gio/gio.h>
 #include <string.h>
 

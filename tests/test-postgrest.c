@@ -1,6 +1,9 @@
 /* Unit tests of rcx-postgrest without a server: query strings (PostgREST's
  * filter syntax and escaping) and argument checks. The requests themselves
- * are tested against a real database in tests/test_jobs_db.py. */
+ * are tested against a real database in tests/test_jobs_db.py.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <rcx-postgrest.h>
 
 static gchar *

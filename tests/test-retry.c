@@ -1,5 +1,8 @@
 /* test-retry.c: the standard retry mode (classification, backoff, budget,
- * cancellable sleeps). */
+ * cancellable sleeps).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-retry.h"
 
 static void

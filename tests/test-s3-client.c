@@ -1,6 +1,9 @@
 /* test-s3-client.c: the parts of rcx-s3 / rcx-http that need no server
  * (keys, URIs, error parsing, errors before sending). The client against
- * s3rver and the fault proxy is tests/test_s3_client.py. */
+ * s3rver and the fault proxy is tests/test_s3_client.py.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "rcx-http.h"
 #include "rcx-s3.h"
 

@@ -1,5 +1,8 @@
 /* Tests of RcxStore on local folders and on s3rver (started here on
- * 127.0.0.1 with a free port, in a throwaway folder). */
+ * 127.0.0.1 with a free port, in a throwaway folder).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>

@@ -1,5 +1,8 @@
 /* Tests of the MPEG-TS segment scanner: on a hand-made stream (exact
- * offsets, PTS wrap) and on what x264enc ! h264parse ! mpegtsmux writes. */
+ * offsets, PTS wrap) and on what x264enc ! h264parse ! mpegtsmux writes.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <string.h>
 #include <gst/gst.h>
 #include <glib/gstdio.h>

@@ -1,4 +1,7 @@
-/* test-util.c: helpers shared by the C tests. */
+/* test-util.c: helpers shared by the C tests.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "test-util.h"
 
 #include <glib/gstdio.h>

@@ -1,4 +1,7 @@
-/* test-util.h: helpers shared by the C tests. */
+/* test-util.h: helpers shared by the C tests.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #pragma once
 
 #include <glib.h>

@@ -1,5 +1,8 @@
 /* wasabihlssink into a local folder: files, playlists, messages, failures.
- * (S3 is covered by test_wasabihlssink_s3.py against s3rver.) */
+ * (S3 is covered by test_wasabihlssink_s3.py against s3rver.)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>

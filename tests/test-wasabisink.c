@@ -1,5 +1,8 @@
 /* test-wasabisink.c: GstCheck tests of wasabisink against an in-process S3
- * stub (wasabi-stub-server.c). */
+ * stub (wasabi-stub-server.c).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <string.h>

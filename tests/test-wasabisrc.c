@@ -1,5 +1,8 @@
 /* test-wasabisrc.c: GstCheck tests of wasabisrc against an in-process S3
- * stub (wasabi-stub-server.c). */
+ * stub (wasabi-stub-server.c).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include <gst/check/gstcheck.h>
 #include <string.h>
 

@@ -10,6 +10,8 @@
  *
  * SIGINT stops the pipeline (to NULL, no EOS), like gst-launch without -e.
  * Exit status: 0 after EOS or SIGINT, 1 after an ERROR, 2 on bad usage.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <glib-unix.h>
 #include <gst/gst.h>

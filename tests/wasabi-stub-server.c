@@ -1,4 +1,7 @@
-/* wasabi-stub-server.c: see wasabi-stub-server.h. */
+/* wasabi-stub-server.c: see wasabi-stub-server.h.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 #include "wasabi-stub-server.h"
 
 #include <string.h>

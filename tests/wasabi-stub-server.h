@@ -4,6 +4,8 @@
  * objects in memory, answers HEAD, ranged GET, PUT, the multipart calls
  * and Abort, records every request, and can be told to fail a key with a
  * status and an S3 error code, or to never answer GETs of a key.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 
