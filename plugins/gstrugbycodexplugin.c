@@ -8,12 +8,16 @@
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  GST_ELEMENT_REGISTER (wasabisrc, plugin);
-  GST_ELEMENT_REGISTER (wasabisink, plugin);
-  GST_ELEMENT_REGISTER (wasabihlssink, plugin);
-  GST_ELEMENT_REGISTER (jobstatus, plugin);
+  gboolean ret = FALSE;
 
-  return TRUE;
+  /* As gst-plugins-bad's plugins do: the plugin loads when any element
+   * registered, so one broken element does not hide the others. */
+  ret |= GST_ELEMENT_REGISTER (wasabisrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (wasabisink, plugin);
+  ret |= GST_ELEMENT_REGISTER (wasabihlssink, plugin);
+  ret |= GST_ELEMENT_REGISTER (jobstatus, plugin);
+
+  return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rugbycodex,
