@@ -4,6 +4,7 @@
  *
  *   rcx-jobs-tool [options] claim JOB
  *   rcx-jobs-tool [options] claim-race JOB N     N threads, N workers
+ *   rcx-jobs-tool [options] give-up JOB REASON
  *   rcx-jobs-tool [options] progress JOB PERCENT
  *   rcx-jobs-tool [options] succeed JOB MEDIA URL [THUMB DURATION RENDITIONS]
  *   rcx-jobs-tool [options] fail JOB MEDIA REASON
@@ -180,6 +181,12 @@ run (int argc, char **argv, GError ** error)
     if (!rcx_jobs_release (jobs, argv[2], argv[3], NULL, error))
       return 1;
     printf ("ok\n");
+  } else if (g_str_equal (cmd, "give-up") && argc == 4) {
+    g_autofree gchar *state = NULL;
+
+    if (!rcx_jobs_give_up (jobs, argv[2], argv[3], &state, NULL, error))
+      return 1;
+    printf ("ok state=%s\n", state ? state : "-");
   } else if (g_str_equal (cmd, "get")) {
     g_autoptr (RcxJob) job = rcx_jobs_get (jobs, argv[2], NULL, error);
 

@@ -28,6 +28,8 @@ from postgres import TEST_ORG, JobRows, Postgres
 from postgrest_fake import PostgrestFake, make_jwt
 
 TOOL = os.path.join(rcxtest.BUILD_DIR, "tests", "rcx-jobs-tool")
+# progress and heartbeats: one database function (db/migrations/005)
+HEARTBEAT = ("POST", "rpc/rcx_job_heartbeat")
 
 
 def wait_until(pred, timeout=20.0, what="condition"):
@@ -157,7 +159,6 @@ class SchemaTest(DbTestCase):
     def test_illegal_job_transitions(self):
         job, _ = self.make_job()
         self.assertSqlState("RX001", "UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
-        self.assertSqlState("RX001", "UPDATE jobs SET state = 'failed', error_reason = 'x' WHERE id = %s", job)
         self.assertSqlState("RX001", "UPDATE jobs SET progress = 5 WHERE id = %s", job)
         # running needs a worker, failed needs a reason
         self.assertSqlState("23514", "UPDATE jobs SET state = 'running' WHERE id = %s", job)
@@ -256,8 +257,10 @@ class RestTest(DbTestCase):
         # anon: no grant on the tables
         status, body = self.rest_call("GET", path, key=self.rest.anon_key)
         self.assertEqual((status, body["code"]), (401, "42501"))
-        # authenticated may read, not write
-        user = make_jwt("authenticated")
+        # authenticated may read its organisation's rows, not write
+        status, body = self.rest_call("GET", path, key=make_jwt("authenticated"))
+        self.assertEqual((status, body), (200, []))
+        user = make_jwt("authenticated", app_metadata={"org_ids": [TEST_ORG]})
         status, body = self.rest_call("GET", path, key=user)
         self.assertEqual((status, len(body)), (200, 1))
         status, body = self.rest_call("PATCH", path, {"progress": 1}, key=user)
@@ -336,7 +339,7 @@ class ClientTest(DbTestCase):
         # another worker may not write this job's progress
         res = self.tool("--worker", "w2", "progress", job, "99", check=False)
         self.assertEqual(res.returncode, 1)
-        self.assertIn("rcx-jobs-error-quark 1", res.stderr)
+        self.assertIn("rcx-jobs-error-quark 2", res.stderr)     # NOT_OURS
         self.assertEqual(self.job(job)["progress"], 37.5)
         renditions = [{"name": "720p", "bandwidth": 3000000, "uri": "720p/index.m3u8"}]
         self.tool("--worker", "w1", "succeed", job, media, "https://cdn.test/m/master.m3u8",
@@ -462,8 +465,9 @@ class ClientTest(DbTestCase):
         # 4xx are never retried
         self.rest.heal()
         self.rest.clear_log()
-        res = self.tool("--worker", "w", "progress", job, "5", check=False)   # queued: 0 rows, then GET
-        self.assertEqual([r[1] for r in self.rest.request_log()], ["PATCH", "GET"])
+        res = self.tool("--worker", "w", "progress", job, "5", check=False)   # queued: refused
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual([(r[1], r[4]) for r in self.rest.request_log()], [("POST", 200)])
         self.rest.clear_log()
         res = self.tool("get", "not-a-uuid", check=False)
         self.assertEqual(res.returncode, 1)
@@ -530,10 +534,11 @@ class ElementTest(DbTestCase):
         self.assertEqual(proc.returncode, 0, out)
         self.assertEqual(self.job(job)["progress"], 100)
         self.assertEqual(self.job(job)["state"], "running")   # the runner decides success
-        patches = self.rest.request_log("PATCH", "jobs")
+        patches = self.rest.request_log(*HEARTBEAT)
         # one write per db-interval at most, plus the final one
         self.assertGreaterEqual(len(patches), 3, patches)
-        self.assertLessEqual(len(patches), int(elapsed / 0.3) + 2, patches)
+        # (a heartbeat at start, one per interval, the final value)
+        self.assertLessEqual(len(patches), int(elapsed / 0.3) + 3, patches)
         times = [p[0] for p in patches]
         self.assertTrue(all(b - a >= 0.25 for a, b in zip(times[:-2], times[1:-1])), times)
         self.assertGreaterEqual(out.count("progress, percent="), 10)
@@ -547,7 +552,7 @@ class ElementTest(DbTestCase):
         lines, times = [], []
         reader = threading.Thread(target=collect_lines, args=(proc.stdout, lines, times), daemon=True)
         reader.start()
-        wait_until(lambda: self.rest.request_log("PATCH", "jobs"), 20, "a first progress write")
+        wait_until(lambda: self.rest.request_log(*HEARTBEAT), 20, "a first progress write")
         self.rest.stop()
         stored = self.job(job)["progress"]
         # the pipeline reaches EOS on time while the database is unreachable:
@@ -595,7 +600,7 @@ class ElementTest(DbTestCase):
         proc = self.launch(launch_line(job, 1.0, update_freq=0.1, db_interval=5, db_flush_timeout=10))
         out, _ = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, out[-3000:])
-        log = self.rest.request_log("PATCH", "jobs")
+        log = self.rest.request_log(*HEARTBEAT)
         # the first write: two 503s, then it lands; standard full-jitter
         # backoff with a 1 s base: <= 1 s, then <= 2 s
         self.assertEqual([r[4] for r in log[:3]], [503, 503, 200], log)
@@ -614,7 +619,7 @@ class ElementTest(DbTestCase):
         out, _ = proc.communicate(timeout=60)
         elapsed = time.monotonic() - t0
         self.assertEqual(proc.returncode, 0, out[-3000:])
-        statuses = [r[4] for r in self.rest.request_log("PATCH", "jobs")]
+        statuses = [r[4] for r in self.rest.request_log(*HEARTBEAT)]
         self.assertGreaterEqual(len(statuses), 2)
         self.assertTrue(all(s == 503 for s in statuses))
         self.assertLess(execution_time(out), 1.0 + 0.4, out[-500:])
@@ -639,8 +644,8 @@ class ElementTest(DbTestCase):
         proc = subprocess.run(["gst-launch-1.0", "-m"] + line.split(), env=env, capture_output=True,
                               text=True, errors="replace", timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        self.assertEqual(self.rest.request_log("PATCH", "jobs")[0][4], 503, self.rest.request_log())
-        self.assertIn(200, [r[4] for r in self.rest.request_log("PATCH", "jobs")])
+        self.assertEqual(self.rest.request_log(*HEARTBEAT)[0][4], 503, self.rest.request_log())
+        self.assertIn(200, [r[4] for r in self.rest.request_log(*HEARTBEAT)])
         outputs["gst-launch, key from the environment"] = proc.stdout + proc.stderr
 
         # the key set as a property from code (GObject introspection)
@@ -665,7 +670,7 @@ class ElementTest(DbTestCase):
         proc = subprocess.run(["/usr/bin/python3", "-c", script, line, self.rest.url], env=e, input=key + "\n",
                               capture_output=True, text=True, errors="replace", timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        self.assertIn(200, [r[4] for r in self.rest.request_log("PATCH", "jobs")])
+        self.assertIn(200, [r[4] for r in self.rest.request_log(*HEARTBEAT)])
         outputs["property set from code"] = proc.stdout + proc.stderr
 
         # the client: retries, a 4xx, all domains at debug
@@ -673,7 +678,7 @@ class ElementTest(DbTestCase):
         res = subprocess.run([TOOL, "--backoff-ms", "20", "--worker", "runner", "progress", job, "50"],
                              env=self.env(G_MESSAGES_DEBUG="all"), capture_output=True, text=True, timeout=60)
         self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertIn("PATCH /rest/v1/jobs", res.stderr)
+        self.assertIn("POST /rest/v1/rpc/rcx_job_heartbeat", res.stderr)
         outputs["rcx-jobs-tool progress"] = res.stdout + res.stderr
         res = subprocess.run([TOOL, "--worker", "other", "progress", job, "50"],
                              env=self.env(G_MESSAGES_DEBUG="all"), capture_output=True, text=True, timeout=60)
