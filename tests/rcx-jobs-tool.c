@@ -5,7 +5,7 @@
  *   rcx-jobs-tool [options] claim JOB
  *   rcx-jobs-tool [options] claim-race JOB N     N threads, N workers
  *   rcx-jobs-tool [options] give-up JOB REASON
- *   rcx-jobs-tool [options] progress JOB PERCENT
+ *   rcx-jobs-tool [options] progress JOB PERCENT|unknown
  *   rcx-jobs-tool [options] succeed JOB MEDIA URL [THUMB DURATION RENDITIONS]
  *   rcx-jobs-tool [options] fail JOB MEDIA REASON
  *   rcx-jobs-tool [options] release JOB MEDIA
@@ -152,8 +152,9 @@ run (int argc, char **argv, GError ** error)
     }
     printf ("claimed=%u busy=%u errors=%u\n", won, busy, errors);
   } else if (g_str_equal (cmd, "progress") && argc == 4) {
-    if (!rcx_jobs_progress (jobs, argv[2], g_ascii_strtod (argv[3], NULL),
-            NULL, error))
+    /* "unknown": a heartbeat without a percent */
+    if (!rcx_jobs_progress (jobs, argv[2], g_str_equal (argv[3], "unknown") ?
+            -1 : g_ascii_strtod (argv[3], NULL), NULL, error))
       return 1;
     printf ("ok\n");
   } else if (g_str_equal (cmd, "succeed") && argc >= 5) {

@@ -15,6 +15,7 @@ our PostgREST-compatible test server:
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -622,7 +623,7 @@ class OwnershipTest(DbTestCase):
         self.tool("--worker", "w1", "claim", job)
         self.tool("--worker", "w1", "progress", job, "30")
         self.backdate(job, 10)
-        self.tool("--worker", "w1", "progress", job, "-1")          # unknown: a heartbeat
+        self.tool("--worker", "w1", "progress", job, "unknown")     # a heartbeat
         rows = self.sql("SELECT progress, now() - updated_at < interval '1 minute' FROM jobs WHERE id = %s", job)
         self.assertEqual(rows, [(30, True)])
 
@@ -818,11 +819,18 @@ class ElementTest(DbTestCase):
         db-interval, so a healthy job never looks stale."""
         job, _ = self.claim()
         self.rest.clear_log()
-        line = (f"videotestsrc num-buffers=150 pattern=black ! video/x-raw,width=64,height=48,framerate=100/1 ! "
+        # no num-buffers: videotestsrc then knows no duration; -e turns
+        # SIGINT into EOS
+        line = ("videotestsrc pattern=black ! video/x-raw,width=64,height=48,framerate=100/1 ! "
                 f"jobstatus name=js job-id={job} worker-id=runner update-freq=0.1 db-interval=0.2 ! "
-                f"fakesink sync=true")
+                "fakesink sync=true")
         before = self.sql("SELECT updated_at FROM jobs WHERE id = %s", job)[0][0]
-        proc = self.launch(line)
+        proc = subprocess.Popen(["gst-launch-1.0", "-m", "-e"] + line.split(), env=self.env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(rcxtest.stop_process, proc)
+        wait_until(lambda: len([r for r in self.rest.request_log(*HEARTBEAT) if r[4] == 200]) >= 4, 20,
+                   "four heartbeats")
+        proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, out)
         self.assertIn("percent=(double)-1", out)
