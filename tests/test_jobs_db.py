@@ -184,14 +184,6 @@ class SchemaTest(DbTestCase):
         self.assertSqlState("RX001", "INSERT INTO jobs (media_id, org_id, state, worker_id) "
                             "VALUES (%s, %s, 'running', 'w')", media, TEST_ORG)
 
-    def backdate(self, job, minutes):
-        """Makes a running job look abandoned (triggers off for this one
-        statement: the trigger would stamp updated_at = now())."""
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
-                        (minutes, job))
-            cur.execute("SET session_replication_role = DEFAULT")
 
     def test_stale_takeover(self):
         job, _ = self.make_job()
@@ -388,12 +380,6 @@ class ClientTest(DbTestCase):
         res = self.tool("--worker", "w2", "claim", job)
         self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2"), res.stdout)
 
-    def backdate(self, job, minutes):
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
-                        (minutes, job))
-            cur.execute("SET session_replication_role = DEFAULT")
 
     def test_stale_job_is_taken_over(self):
         job, media = self.make_job()
@@ -589,12 +575,6 @@ class SecurityTest(DbTestCase):
 class OwnershipTest(DbTestCase):
     """Issue 9: every step checks the worker id, in one transaction."""
 
-    def backdate(self, job, minutes):
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
-                        (minutes, job))
-            cur.execute("SET session_replication_role = DEFAULT")
 
     def test_taken_over_worker_changes_nothing(self):
         job, media = self.make_job()

@@ -406,12 +406,6 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
             cls.long = make_clip(os.path.join(cls.clips, "long.mp4"), seconds=120)
         return cls.long
 
-    def backdate(self, job, minutes):
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
-                        (minutes, job))
-            cur.execute("SET session_replication_role = DEFAULT")
 
     def test_taken_over_job_stops_at_once_and_deletes_nothing(self):
         job, media = self.make_job()
