@@ -197,9 +197,10 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(rows[-1][:2], ("running", "succeeded"))
         progress = [p for old, new, p, w in rows if old == new == "running"]
         self.assertGreaterEqual(len(progress), 1, rows)
-        # heartbeats before the first percent keep 0
+        # heartbeats before the first percent keep 0 (the 6 s clip may go
+        # from 0 to 100 between two writes: the long clips check the values
+        # in between)
         self.assertTrue(all(0 <= p <= 100 for p in progress), progress)
-        self.assertTrue(any(0 < p < 100 for p in progress), progress)
         self.assertEqual(progress, sorted(progress))
         self.assertEqual(progress[-1], 100)             # jobstatus's EOS value, written before succeeding
         print(f"{len(progress)} progress writes: {progress}", file=sys.stderr)
