@@ -48,11 +48,15 @@ static const gchar *const summary_text =
     "Exit codes:\n"
     "  0  success\n"
     "  1  the job failed (bad input, pipeline error, storage error, interrupted)\n"
-    "  2  usage or configuration error (bad arguments or pipeline description)";
+    "  2  usage or configuration error (bad arguments or pipeline description)\n"
+    "  3  (--job-id) transient failure or interruption: the job was released\n"
+    "  4  (--job-id) not ours: the job runs on another worker, or was taken over";
 
 static const gchar *const exit_codes_text =
     "Exit codes: 0 success, 1 the job failed (bad input, pipeline or storage\n"
-    "error, interrupted), 2 usage or configuration error.\n"
+    "error, interrupted), 2 usage or configuration error; with --job-id also\n"
+    "3 transient failure or interruption (the job was released), 4 not ours\n"
+    "(running on another worker, or taken over mid-way).\n"
     "\n"
     "Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,\n"
     "AWS_ENDPOINT_URL_S3 (S3/Wasabi), RCX_PIPELINES_DIR (pipeline\n"
@@ -327,8 +331,20 @@ cmd_transcode (int argc, char **argv)
 
   sigint = g_unix_signal_add (SIGINT, on_signal, cancellable);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, cancellable);
-  result = jopts.job_id ? rcx_job_run (&jopts, &topts, &failure, &error) :
-      rcx_transcode_run (&topts, &failure, &error);
+  if (jopts.job_id) {
+    RcxJobExit code;
+
+    /* job mode: the exit status and the summary are the SQS worker's
+     * contract (docs/runner.md) */
+    result = rcx_job_run (&jopts, &topts, &code, &error);
+    g_source_remove (sigint);
+    g_source_remove (sigterm);
+    if (error)
+      print_error ("%s", error->message);
+    print_json (result);
+    return (int) code;
+  }
+  result = rcx_transcode_run (&topts, &failure, &error);
   g_source_remove (sigint);
   g_source_remove (sigterm);
 
