@@ -6,6 +6,8 @@
 
 #include "rcx-jobs.h"
 
+#include <string.h>
+
 G_DEFINE_QUARK (rcx-jobs-error-quark, rcx_jobs_error);
 
 #define DEFAULT_PERSISTENCE 120
@@ -31,6 +33,8 @@ rcx_job_claim_to_string (RcxJobClaim claim)
       return "done";
     case RCX_JOB_FAILED:
       return "failed";
+    case RCX_JOB_EXHAUSTED:
+      return "exhausted";
   }
   return "unknown";
 }
@@ -46,6 +50,7 @@ rcx_job_free (RcxJob * job)
   g_free (job->state);
   g_free (job->worker_id);
   g_free (job->updated_at);
+  g_free (job->error_reason);
   g_free (job);
 }
 
@@ -108,42 +113,87 @@ job_from_object (JsonObject * obj)
   job->state = dup_string_member (obj, "state");
   job->worker_id = dup_string_member (obj, "worker_id");
   job->updated_at = dup_string_member (obj, "updated_at");
+  job->error_reason = dup_string_member (obj, "error_reason");
+  /* numbers only: a server's string or object here is ignored */
   node = json_object_get_member (obj, "attempts");
-  if (node && JSON_NODE_HOLDS_VALUE (node))
-    job->attempts = (gint) json_node_get_int (node);
+  if (node && JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_INT64)
+    job->attempts = (gint) CLAMP (json_node_get_int (node), 0, G_MAXINT);
   node = json_object_get_member (obj, "progress");
-  if (node && JSON_NODE_HOLDS_VALUE (node))
+  if (node && JSON_NODE_HOLDS_VALUE (node)
+      && (json_node_get_value_type (node) == G_TYPE_DOUBLE
+          || json_node_get_value_type (node) == G_TYPE_INT64))
     job->progress = json_node_get_double (node);
   return job;
 }
 
-/* The one row of @rows as a job, or NULL. */
+/* The first row of @rows as a job; an error unless it is an object with
+ * an id and a state. */
 static RcxJob *
-first_job (JsonArray * rows)
+first_job (JsonArray * rows, GError ** error)
 {
-  if (rows == NULL || json_array_get_length (rows) == 0)
-    return NULL;
-  return job_from_object (json_array_get_object_element (rows, 0));
-}
+  JsonNode *node = json_array_get_length (rows) > 0 ?
+      json_array_get_element (rows, 0) : NULL;
+  RcxJob *job;
 
-static gchar *
-get_status (RcxJobs * jobs, const gchar * table, const gchar * column,
-    const gchar * id, GCancellable * cancellable, GError ** error)
-{
-  g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new (table);
-  g_autoptr (JsonArray) rows = NULL;
-
-  rcx_postgrest_query_eq (q, "id", id);
-  rcx_postgrest_query_select (q, column);
-  rows = rcx_postgrest_select (jobs->pg, q, cancellable, error);
-  if (rows == NULL)
-    return NULL;
-  if (json_array_get_length (rows) == 0) {
-    g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND,
-        "%s %s: no such row", table, id);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error_literal (error, RCX_POSTGREST_ERROR,
+        RCX_POSTGREST_ERROR_INVALID, "jobs: the answer's row is not an object");
     return NULL;
   }
-  return dup_string_member (json_array_get_object_element (rows, 0), column);
+  job = job_from_object (json_node_get_object (node));
+  if (job->id == NULL || job->state == NULL) {
+    rcx_job_free (job);
+    g_set_error_literal (error, RCX_POSTGREST_ERROR,
+        RCX_POSTGREST_ERROR_INVALID, "jobs: the answer's row has no id or "
+        "state");
+    return NULL;
+  }
+  return job;
+}
+
+gboolean
+rcx_jobs_worker_id_is_valid (const gchar * worker_id)
+{
+  gsize i;
+
+  if (worker_id == NULL || worker_id[0] == '\0' || worker_id[0] == '-')
+    return FALSE;
+  for (i = 0; worker_id[i] != '\0'; i++) {
+    if (i >= 128)
+      return FALSE;
+    if (!g_ascii_isalnum (worker_id[i])
+        && strchr ("_-.:/", worker_id[i]) == NULL)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gchar *
+rcx_jobs_reason_sanitize (const gchar * reason)
+{
+  GString *out;
+  const gchar *p;
+
+  if (reason == NULL || *reason == '\0')
+    return g_strdup ("unknown error");
+  /* valid UTF-8, one line, no control characters, bounded */
+  out = g_string_new (NULL);
+  for (p = reason; *p && out->len < RCX_JOBS_REASON_MAX;) {
+    gunichar c = g_utf8_get_char_validated (p, -1);
+
+    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+      g_string_append_c (out, '?');
+      p++;
+      continue;
+    }
+    if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
+      g_string_append_c (out, ' ');
+    else
+      g_string_append_unichar (out, c);
+    p = g_utf8_next_char (p);
+  }
+  return g_string_free (out, FALSE);
 }
 
 static gboolean
@@ -160,11 +210,19 @@ is_transient (const GError * error)
   return FALSE;
 }
 
+gboolean
+rcx_jobs_error_is_transient (const GError * error)
+{
+  return is_transient (error);
+}
+
 typedef gboolean (*StepFunc) (RcxJobs * jobs, gpointer data,
     GCancellable * cancellable, GError ** error);
 
 /* Runs @step until it succeeds, fails for good, or the persistence
- * deadline passes; the pause between runs is the standard backoff. */
+ * deadline passes; the pause between runs is the standard backoff. Every
+ * step is one database function that checks ownership, so running it
+ * again after a lost answer changes nothing twice. */
 static gboolean
 persist (RcxJobs * jobs, const gchar * what, StepFunc step, gpointer data,
     GCancellable * cancellable, GError ** error)
@@ -197,54 +255,89 @@ persist (RcxJobs * jobs, const gchar * what, StepFunc step, gpointer data,
   }
 }
 
-/* PATCH @table row @id from @from (NULL: any) with @patch; TRUE when a row
- * changed (*@changed) or the row already is in one of @done_states. */
-static gboolean
-transition_full (RcxJobs * jobs, const gchar * table, const gchar * column,
-    const gchar * id, const gchar * const *from, gboolean ours,
-    JsonObject * patch, const gchar * const *done_states, gchar ** status_out,
+/* ---- the database functions (db/migrations/005_job_functions.sql) ----- */
+
+/* Calls @fn and checks its answer: an object whose "outcome" is one of
+ * @outcomes (returned, static) and whose "job", when there is one, is a job
+ * row (*@job_out). Anything else is RCX_POSTGREST_ERROR_INVALID: a hostile
+ * or broken server never gets further than this. */
+static const gchar *
+call (RcxJobs * jobs, const gchar * fn, JsonObject * args,
+    const gchar * const *outcomes, RcxJob ** job_out,
     GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new (table);
-  g_autoptr (JsonArray) rows = NULL;
-  g_autofree gchar *now = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *obj;
+  JsonNode *node;
+  const gchar *outcome;
+  guint i;
 
-  rcx_postgrest_query_eq (q, "id", id);
-  if (from && from[1] == NULL)
-    rcx_postgrest_query_eq (q, column, from[0]);
-  else if (from)
-    rcx_postgrest_query_in (q, column, from);
-  if (ours && jobs->worker_id)
-    rcx_postgrest_query_eq (q, "worker_id", jobs->worker_id);
-  rcx_postgrest_query_select (q, "id");
-  rows = rcx_postgrest_update (jobs->pg, q, patch, TRUE, cancellable, error);
-  if (rows == NULL)
-    return FALSE;
-  if (json_array_get_length (rows) > 0)
-    return TRUE;
-
-  /* nothing matched: already done (a repeat), or a wrong state */
-  now = get_status (jobs, table, column, id, cancellable, error);
-  if (now == NULL)
-    return FALSE;
-  if (done_states && g_strv_contains (done_states, now)) {
-    if (status_out)
-      *status_out = g_steal_pointer (&now);
-    return TRUE;
+  if (job_out)
+    *job_out = NULL;
+  root = rcx_postgrest_rpc (jobs->pg, fn, args, cancellable, error);
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+        "%s: the answer is not an object", fn);
+    return NULL;
   }
-  g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_WRONG_STATE,
-      "%s %s is %s%s", table, id, now, ours ? " (or not this worker's)" : "");
-  return FALSE;
+  obj = json_node_get_object (root);
+  node = json_object_get_member (obj, "outcome");
+  outcome = node && JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING ?
+      json_node_get_string (node) : NULL;
+  for (i = 0; outcome && outcomes[i]; i++)
+    if (g_strcmp0 (outcome, outcomes[i]) == 0)
+      break;
+  if (outcome == NULL || outcomes[i] == NULL) {
+    g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+        "%s: the answer has no known outcome", fn);
+    return NULL;
+  }
+  node = json_object_get_member (obj, "job");
+  if (node && JSON_NODE_HOLDS_OBJECT (node)) {
+    RcxJob *job = job_from_object (json_node_get_object (node));
+
+    if (job->id == NULL || job->state == NULL) {
+      rcx_job_free (job);
+      g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+          "%s: the answer's job has no id or state", fn);
+      return NULL;
+    }
+    if (job_out)
+      *job_out = job;
+    else
+      rcx_job_free (job);
+  } else if (node && !JSON_NODE_HOLDS_NULL (node)) {
+    g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+        "%s: the answer's job is not an object", fn);
+    return NULL;
+  }
+  return outcomes[i];
 }
 
-static gboolean
-transition (RcxJobs * jobs, const gchar * table, const gchar * column,
-    const gchar * id, const gchar * const *from, gboolean ours,
-    JsonObject * patch, const gchar * const *done_states,
-    GCancellable * cancellable, GError ** error)
+static JsonObject *
+args_new (const gchar * job_id, const gchar * worker_id)
 {
-  return transition_full (jobs, table, column, id, from, ours, patch,
-      done_states, NULL, cancellable, error);
+  JsonObject *args = json_object_new ();
+
+  json_object_set_string_member (args, "p_job_id", job_id);
+  if (worker_id)
+    json_object_set_string_member (args, "p_worker_id", worker_id);
+  else
+    json_object_set_null_member (args, "p_worker_id");
+  return args;
+}
+
+static void
+set_not_ours (GError ** error, const gchar * job_id, const gchar * what,
+    RcxJob * job)
+{
+  g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS,
+      "job %s: not %s: it is %s%s%s", job_id, what,
+      job ? job->state : "gone", job && job->worker_id ? " on " : "",
+      job && job->worker_id ? job->worker_id : "");
 }
 
 /* ---- reads and claims ------------------------------------------------- */
@@ -255,181 +348,73 @@ rcx_jobs_get (RcxJobs * jobs, const gchar * job_id,
 {
   g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new ("jobs");
   g_autoptr (JsonArray) rows = NULL;
-  RcxJob *job;
 
   rcx_postgrest_query_eq (q, "id", job_id);
   rows = rcx_postgrest_select (jobs->pg, q, cancellable, error);
   if (rows == NULL)
     return NULL;
-  job = first_job (rows);
-  if (job == NULL)
+  if (json_array_get_length (rows) == 0) {
     g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND,
         "job %s: no such job", job_id);
-  return job;
-}
-
-static gboolean
-media_to_transcoding (RcxJobs * jobs, const gchar * media_id,
-    GCancellable * cancellable, GError ** error)
-{
-  static const gchar *const from_failed[] = { "failed", NULL };
-  static const gchar *const from_uploaded[] = { "uploaded", NULL };
-  static const gchar *const ok[] = { "transcoding", "transcoded",
-    "complete", "failed", NULL
-  };
-  static const gchar *const ok2[] = { "transcoding", "transcoded",
-    "complete", NULL
-  };
-  g_autoptr (JsonObject) to_uploaded = json_object_new ();
-  g_autoptr (JsonObject) to_transcoding = json_object_new ();
-  g_autofree gchar *status = NULL;
-
-  /* the usual case: one request */
-  json_object_set_string_member (to_transcoding, "status", "transcoding");
-  if (!transition_full (jobs, "media_assets", "status", media_id,
-          from_uploaded, FALSE, to_transcoding, ok, &status, cancellable,
-          error))
-    return FALSE;
-  if (g_strcmp0 (status, "failed") != 0)
-    return TRUE;
-
-  /* an explicitly retried job: its media asset failed before */
-  json_object_set_string_member (to_uploaded, "status", "uploaded");
-  if (!transition (jobs, "media_assets", "status", media_id, from_failed,
-          FALSE, to_uploaded, ok2, cancellable, error))
-    return FALSE;
-  return transition (jobs, "media_assets", "status", media_id, from_uploaded,
-      FALSE, to_transcoding, ok2, cancellable, error);
-}
-
-/* TRUE when @job (running) has not moved for stale_after seconds by our
- * clock; the database checks again with its own. */
-static gboolean
-job_is_stale (RcxJobs * jobs, RcxJob * job)
-{
-  g_autoptr (GDateTime) updated = NULL;
-  g_autoptr (GDateTime) now = NULL;
-
-  if (jobs->stale_after == 0 || job->updated_at == NULL)
-    return FALSE;
-  updated = g_date_time_new_from_iso8601 (job->updated_at, NULL);
-  if (updated == NULL)
-    return FALSE;
-  now = g_date_time_new_now_utc ();
-  return g_date_time_difference (now, updated) >
-      (GTimeSpan) jobs->stale_after * G_TIME_SPAN_SECOND;
-}
-
-/* Takes over a stale running job: guarded by the exact updated_at we read,
- * so of two takers one wins and a job that moved meanwhile stays put.
- * Returns the row when it is ours, NULL (no error) when not. */
-static RcxJob *
-take_over (RcxJobs * jobs, RcxJob * job, GCancellable * cancellable,
-    GError ** error)
-{
-  g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new ("jobs");
-  g_autoptr (JsonObject) patch = json_object_new ();
-  g_autoptr (JsonArray) rows = NULL;
-  g_autoptr (GError) local = NULL;
-
-  rcx_postgrest_query_eq (q, "id", job->id);
-  rcx_postgrest_query_eq (q, "state", "running");
-  rcx_postgrest_query_eq (q, "updated_at", job->updated_at);
-  json_object_set_string_member (patch, "worker_id", jobs->worker_id);
-  rows = rcx_postgrest_update (jobs->pg, q, patch, TRUE, cancellable, &local);
-  if (rows == NULL) {
-    /* the database says it is not stale yet: busy */
-    if (g_error_matches (local, RCX_POSTGREST_ERROR,
-            RCX_POSTGREST_ERROR_REJECTED)) {
-      g_info ("job %s: not taken over: %s", job->id, local->message);
-      return NULL;
-    }
-    g_propagate_error (error, g_steal_pointer (&local));
     return NULL;
   }
-  return first_job (rows);
-}
-
-static gboolean
-claimed (RcxJobs * jobs, RcxJob * job, RcxJobClaim * claim, RcxJob ** job_out,
-    GCancellable * cancellable, GError ** error)
-{
-  gboolean ok = TRUE;
-
-  *claim = RCX_JOB_CLAIMED;
-  g_info ("job %s claimed by %s (attempt %d)", job->id, jobs->worker_id,
-      job->attempts);
-  if (job->media_id)
-    ok = media_to_transcoding (jobs, job->media_id, cancellable, error);
-  if (job_out)
-    *job_out = job;
-  else
-    rcx_job_free (job);
-  return ok;
+  return first_job (rows, error);
 }
 
 gboolean
 rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id, RcxJobClaim * claim,
     RcxJob ** job_out, GCancellable * cancellable, GError ** error)
 {
-  guint tries;
+  static const gchar *const outcomes[] = { "claimed", "busy", "done",
+    "failed", "exhausted", "not-found", NULL
+  };
+  g_autoptr (JsonObject) args = NULL;
+  g_autoptr (RcxJob) job = NULL;
+  const gchar *outcome;
 
   g_return_val_if_fail (claim != NULL, FALSE);
   g_return_val_if_fail (jobs->worker_id != NULL, FALSE);
 
-  for (tries = 0; tries < 3; tries++) {
-    g_autoptr (RcxPostgrestQuery) q = rcx_postgrest_query_new ("jobs");
-    g_autoptr (JsonObject) patch = json_object_new ();
-    g_autoptr (JsonArray) rows = NULL;
-    g_autoptr (RcxJob) job = NULL;
-
-    rcx_postgrest_query_eq (q, "id", job_id);
-    rcx_postgrest_query_eq (q, "state", "queued");
-    json_object_set_string_member (patch, "state", "running");
-    json_object_set_string_member (patch, "worker_id", jobs->worker_id);
-    rows = rcx_postgrest_update (jobs->pg, q, patch, TRUE, cancellable, error);
-    if (rows == NULL)
-      return FALSE;
-
-    job = first_job (rows);
-    if (job != NULL)
-      return claimed (jobs, g_steal_pointer (&job), claim, job_out,
-          cancellable, error);
-
-    /* not claimed: tell why */
-    job = rcx_jobs_get (jobs, job_id, cancellable, error);
-    if (job == NULL)
-      return FALSE;
-    if (g_strcmp0 (job->state, "queued") == 0)
-      continue;                 /* released meanwhile: try again */
-    if (g_strcmp0 (job->state, "running") == 0
-        && g_strcmp0 (job->worker_id, jobs->worker_id) != 0
-        && job_is_stale (jobs, job)) {
-      g_autoptr (GError) local = NULL;
-      RcxJob *taken;
-
-      g_info ("job %s: running on %s without an update since %s: taking "
-          "it over", job_id, job->worker_id, job->updated_at);
-      taken = take_over (jobs, job, cancellable, &local);
-      if (local) {
-        g_propagate_error (error, g_steal_pointer (&local));
-        return FALSE;
-      }
-      if (taken)
-        return claimed (jobs, taken, claim, job_out, cancellable, error);
-    }
-    if (g_strcmp0 (job->state, "running") == 0)
-      *claim = RCX_JOB_BUSY;
-    else if (g_strcmp0 (job->state, "succeeded") == 0)
-      *claim = RCX_JOB_DONE;
-    else
-      *claim = RCX_JOB_FAILED;
-    g_info ("job %s not claimed: %s", job_id, job->state);
-    if (job_out)
-      *job_out = g_steal_pointer (&job);
-    return TRUE;
+  args = args_new (job_id, jobs->worker_id);
+  json_object_set_int_member (args, "p_stale_after_s", jobs->stale_after);
+  outcome = call (jobs, "rcx_job_claim", args, outcomes, &job, cancellable,
+      error);
+  if (outcome == NULL)
+    return FALSE;
+  if (g_str_equal (outcome, "not-found")) {
+    g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND,
+        "job %s: no such job", job_id);
+    return FALSE;
   }
-  *claim = RCX_JOB_BUSY;
+  if (job == NULL) {
+    g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+        "rcx_job_claim: the answer has no job");
+    return FALSE;
+  }
+  if (g_str_equal (outcome, "claimed")) {
+    /* the database says ours: check that its row says so too */
+    if (g_strcmp0 (job->state, "running") != 0
+        || g_strcmp0 (job->worker_id, jobs->worker_id) != 0) {
+      g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+          "rcx_job_claim: claimed, but the row is not running here");
+      return FALSE;
+    }
+    *claim = RCX_JOB_CLAIMED;
+    g_info ("job %s claimed by %s (attempt %d)", job_id, jobs->worker_id,
+        job->attempts);
+  } else if (g_str_equal (outcome, "busy")) {
+    *claim = RCX_JOB_BUSY;
+  } else if (g_str_equal (outcome, "done")) {
+    *claim = RCX_JOB_DONE;
+  } else if (g_str_equal (outcome, "exhausted")) {
+    *claim = RCX_JOB_EXHAUSTED;
+  } else {
+    *claim = RCX_JOB_FAILED;
+  }
+  if (*claim != RCX_JOB_CLAIMED)
+    g_info ("job %s not claimed: %s", job_id, outcome);
+  if (job_out)
+    *job_out = g_steal_pointer (&job);
   return TRUE;
 }
 
@@ -437,12 +422,31 @@ gboolean
 rcx_jobs_progress (RcxJobs * jobs, const gchar * job_id, gdouble percent,
     GCancellable * cancellable, GError ** error)
 {
-  static const gchar *const running[] = { "running", NULL };
-  g_autoptr (JsonObject) patch = json_object_new ();
+  g_autoptr (JsonObject) args = args_new (job_id, jobs->worker_id);
+  g_autoptr (JsonNode) root = NULL;
 
-  json_object_set_double_member (patch, "progress", CLAMP (percent, 0, 100));
-  return transition (jobs, "jobs", "state", job_id, running, TRUE, patch,
-      NULL, cancellable, error);
+  if (percent >= 0)
+    json_object_set_double_member (args, "p_progress", MIN (percent, 100));
+  else
+    json_object_set_null_member (args, "p_progress");
+  root = rcx_postgrest_rpc (jobs->pg, "rcx_job_heartbeat", args, cancellable,
+      error);
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_VALUE (root)
+      || json_node_get_value_type (root) != G_TYPE_BOOLEAN) {
+    g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+        "rcx_job_heartbeat: the answer is not a boolean");
+    return FALSE;
+  }
+  if (!json_node_get_boolean (root)) {
+    g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS,
+        "job %s is not running%s%s any more", job_id,
+        jobs->worker_id ? " on " : "",
+        jobs->worker_id ? jobs->worker_id : "");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* ---- final states ----------------------------------------------------- */
@@ -453,49 +457,41 @@ typedef struct
   const gchar *media_id;
   const RcxJobOutputs *outputs;
   const gchar *reason;
+  gchar **state_out;            /* give_up: the job's state afterwards */
 } FinalData;
 
 static gboolean
 succeed_step (RcxJobs * jobs, gpointer data, GCancellable * cancellable,
     GError ** error)
 {
-  static const gchar *const transcoding[] = { "transcoding", NULL };
-  static const gchar *const transcoded[] = { "transcoded", NULL };
-  static const gchar *const running[] = { "running", NULL };
-  static const gchar *const past_transcoding[] =
-      { "transcoded", "complete", NULL };
-  static const gchar *const complete[] = { "complete", NULL };
-  static const gchar *const succeeded[] = { "succeeded", NULL };
+  static const gchar *const outcomes[] = { "succeeded", "not-ours",
+    "not-found", NULL
+  };
   FinalData *d = data;
-  g_autoptr (JsonObject) m1 = json_object_new ();
-  g_autoptr (JsonObject) m2 = json_object_new ();
-  g_autoptr (JsonObject) j = json_object_new ();
+  g_autoptr (JsonObject) args = args_new (d->job_id, jobs->worker_id);
+  g_autoptr (RcxJob) job = NULL;
+  const gchar *outcome;
 
-  if (d->media_id) {
-    json_object_set_string_member (m1, "status", "transcoded");
-    if (d->outputs->duration_s >= 0)
-      json_object_set_double_member (m1, "duration_s", d->outputs->duration_s);
-    if (d->outputs->renditions)
-      json_object_set_member (m1, "renditions",
-          json_node_copy (d->outputs->renditions));
-    if (!transition (jobs, "media_assets", "status", d->media_id, transcoding,
-            FALSE, m1, past_transcoding, cancellable, error))
-      return FALSE;
-
-    json_object_set_string_member (m2, "status", "complete");
-    json_object_set_string_member (m2, "streaming_url",
-        d->outputs->streaming_url);
-    if (d->outputs->thumbnail_url)
-      json_object_set_string_member (m2, "thumbnail_url",
-          d->outputs->thumbnail_url);
-    if (!transition (jobs, "media_assets", "status", d->media_id, transcoded,
-            FALSE, m2, complete, cancellable, error))
-      return FALSE;
+  json_object_set_string_member (args, "p_streaming_url",
+      d->outputs->streaming_url);
+  if (d->outputs->thumbnail_url)
+    json_object_set_string_member (args, "p_thumbnail_url",
+        d->outputs->thumbnail_url);
+  if (d->outputs->duration_s >= 0)
+    json_object_set_double_member (args, "p_duration_s",
+        d->outputs->duration_s);
+  if (d->outputs->renditions)
+    json_object_set_member (args, "p_renditions",
+        json_node_copy (d->outputs->renditions));
+  outcome = call (jobs, "rcx_job_succeed", args, outcomes, &job, cancellable,
+      error);
+  if (outcome == NULL)
+    return FALSE;
+  if (!g_str_equal (outcome, "succeeded")) {
+    set_not_ours (error, d->job_id, "succeeded by this worker", job);
+    return FALSE;
   }
-
-  json_object_set_string_member (j, "state", "succeeded");
-  return transition (jobs, "jobs", "state", d->job_id, running, TRUE, j,
-      succeeded, cancellable, error);
+  return TRUE;
 }
 
 gboolean
@@ -517,34 +513,32 @@ static gboolean
 fail_step (RcxJobs * jobs, gpointer data, GCancellable * cancellable,
     GError ** error)
 {
-  static const gchar *const live[] = { "uploaded", "transcoding",
-    "transcoded", NULL
+  static const gchar *const outcomes[] = { "failed", "not-ours",
+    "not-found", NULL
   };
-  static const gchar *const media_done[] = { "failed", "complete", NULL };
-  static const gchar *const running[] = { "running", NULL };
-  static const gchar *const failed[] = { "failed", NULL };
   FinalData *d = data;
-  g_autoptr (JsonObject) m = json_object_new ();
-  g_autoptr (JsonObject) j = json_object_new ();
+  g_autoptr (JsonObject) args = args_new (d->job_id, jobs->worker_id);
+  g_autoptr (RcxJob) job = NULL;
+  const gchar *outcome;
 
-  if (d->media_id) {
-    json_object_set_string_member (m, "status", "failed");
-    json_object_set_string_member (m, "error_reason", d->reason);
-    if (!transition (jobs, "media_assets", "status", d->media_id, live, FALSE,
-            m, media_done, cancellable, error))
-      return FALSE;
+  json_object_set_string_member (args, "p_reason", d->reason);
+  outcome = call (jobs, "rcx_job_fail", args, outcomes, &job, cancellable,
+      error);
+  if (outcome == NULL)
+    return FALSE;
+  if (!g_str_equal (outcome, "failed")) {
+    set_not_ours (error, d->job_id, "failed by this worker", job);
+    return FALSE;
   }
-  json_object_set_string_member (j, "state", "failed");
-  json_object_set_string_member (j, "error_reason", d->reason);
-  return transition (jobs, "jobs", "state", d->job_id, running, TRUE, j,
-      failed, cancellable, error);
+  return TRUE;
 }
 
 gboolean
 rcx_jobs_fail (RcxJobs * jobs, const gchar * job_id, const gchar * media_id,
     const gchar * reason, GCancellable * cancellable, GError ** error)
 {
-  FinalData d = { job_id, media_id, NULL, reason ? reason : "unknown error" };
+  g_autofree gchar *line = rcx_jobs_reason_sanitize (reason);
+  FinalData d = { job_id, media_id, NULL, line };
 
   if (!persist (jobs, "fail", fail_step, &d, cancellable, error))
     return FALSE;
@@ -553,33 +547,69 @@ rcx_jobs_fail (RcxJobs * jobs, const gchar * job_id, const gchar * media_id,
 }
 
 static gboolean
+give_up_step (RcxJobs * jobs, gpointer data, GCancellable * cancellable,
+    GError ** error)
+{
+  static const gchar *const outcomes[] = { "failed", "busy", "done",
+    "already-failed", "not-found", NULL
+  };
+  FinalData *d = data;
+  g_autoptr (JsonObject) args = json_object_new ();
+  g_autoptr (RcxJob) job = NULL;
+  const gchar *outcome;
+
+  json_object_set_string_member (args, "p_job_id", d->job_id);
+  json_object_set_string_member (args, "p_reason", d->reason);
+  json_object_set_int_member (args, "p_stale_after_s", jobs->stale_after);
+  outcome = call (jobs, "rcx_job_give_up", args, outcomes, &job, cancellable,
+      error);
+  if (outcome == NULL)
+    return FALSE;
+  if (g_str_equal (outcome, "not-found")) {
+    g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND,
+        "job %s: no such job", d->job_id);
+    return FALSE;
+  }
+  g_info ("job %s: give up: %s", d->job_id, outcome);
+  if (d->state_out)
+    *d->state_out = g_strdup (job ? job->state : NULL);
+  return TRUE;
+}
+
+gboolean
+rcx_jobs_give_up (RcxJobs * jobs, const gchar * job_id, const gchar * reason,
+    gchar ** state_out, GCancellable * cancellable, GError ** error)
+{
+  g_autofree gchar *line = rcx_jobs_reason_sanitize (reason);
+  FinalData d = { job_id, NULL, NULL, line, state_out };
+
+  if (state_out)
+    *state_out = NULL;
+  return persist (jobs, "give up", give_up_step, &d, cancellable, error);
+}
+
+static gboolean
 release_step (RcxJobs * jobs, gpointer data, GCancellable * cancellable,
     GError ** error)
 {
-  static const gchar *const transcoding[] = { "transcoding", NULL };
-  static const gchar *const media_any[] = { "uploaded", "transcoded",
-    "complete", "failed", NULL
-  };
-  static const gchar *const running[] = { "running", NULL };
-  static const gchar *const job_any[] = { "queued", "running", "succeeded",
-    "failed", NULL
+  static const gchar *const outcomes[] = { "released", "not-ours",
+    "not-found", NULL
   };
   FinalData *d = data;
-  g_autoptr (JsonObject) m = json_object_new ();
-  g_autoptr (JsonObject) j = json_object_new ();
+  g_autoptr (JsonObject) args = args_new (d->job_id, jobs->worker_id);
+  g_autoptr (RcxJob) job = NULL;
+  const gchar *outcome;
 
-  /* the media asset first: once the job is queued another worker may
-   * claim it and move the media asset itself */
-  if (d->media_id) {
-    json_object_set_string_member (m, "status", "uploaded");
-    if (!transition (jobs, "media_assets", "status", d->media_id,
-            transcoding, FALSE, m, media_any, cancellable, error))
-      return FALSE;
-  }
-  /* not ours any more (or not running): nothing to release */
-  json_object_set_string_member (j, "state", "queued");
-  return transition (jobs, "jobs", "state", d->job_id, running, TRUE, j,
-      job_any, cancellable, error);
+  /* the job and its media asset move back together, only while ours: a
+   * worker whose job was taken over releases nothing */
+  outcome = call (jobs, "rcx_job_release", args, outcomes, &job, cancellable,
+      error);
+  if (outcome == NULL)
+    return FALSE;
+  if (!g_str_equal (outcome, "released"))
+    g_info ("job %s: nothing to release (%s, %s)", d->job_id, outcome,
+        job ? job->state : "gone");
+  return TRUE;
 }
 
 gboolean
@@ -592,4 +622,89 @@ rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
     return FALSE;
   g_info ("job %s released", job_id);
   return TRUE;
+}
+
+/* ---- lookup for the SQS worker ------------------------------------------ */
+
+void
+rcx_job_lookup_free (RcxJobLookup * lookup)
+{
+  if (lookup == NULL)
+    return;
+  g_free (lookup->job_id);
+  g_free (lookup->media_id);
+  g_free (lookup->org_id);
+  g_free (lookup->state);
+  g_free (lookup->worker_id);
+  g_free (lookup->media_org_id);
+  g_free (lookup->source_key);
+  g_free (lookup);
+}
+
+RcxJobLookup *
+rcx_jobs_lookup (RcxJobs * jobs, const gchar * job_id,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (RcxPostgrestQuery) jq = rcx_postgrest_query_new ("jobs");
+  g_autoptr (RcxPostgrestQuery) mq = rcx_postgrest_query_new ("media_assets");
+  g_autoptr (JsonArray) jrows = NULL;
+  g_autoptr (JsonArray) mrows = NULL;
+  g_autoptr (RcxJobLookup) lookup = NULL;
+  JsonObject *row;
+
+  rcx_postgrest_query_eq (jq, "id", job_id);
+  rcx_postgrest_query_select (jq, "id,media_id,org_id,state,worker_id");
+  jrows = rcx_postgrest_select (jobs->pg, jq, cancellable, error);
+  if (jrows == NULL)
+    return NULL;
+  if (json_array_get_length (jrows) == 0) {
+    g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND,
+        "job %s: no such job", job_id);
+    return NULL;
+  }
+  row = json_array_get_object_element (jrows, 0);
+  lookup = g_new0 (RcxJobLookup, 1);
+  lookup->job_id = g_strdup (job_id);
+  lookup->media_id = dup_string_member (row, "media_id");
+  lookup->org_id = dup_string_member (row, "org_id");
+  lookup->state = dup_string_member (row, "state");
+  lookup->worker_id = dup_string_member (row, "worker_id");
+  if (lookup->media_id == NULL)
+    return g_steal_pointer (&lookup);
+
+  rcx_postgrest_query_eq (mq, "id", lookup->media_id);
+  rcx_postgrest_query_select (mq, "org_id,source_key");
+  mrows = rcx_postgrest_select (jobs->pg, mq, cancellable, error);
+  if (mrows == NULL)
+    return NULL;
+  if (json_array_get_length (mrows) > 0) {
+    row = json_array_get_object_element (mrows, 0);
+    lookup->media_org_id = dup_string_member (row, "org_id");
+    lookup->source_key = dup_string_member (row, "source_key");
+  }
+  return g_steal_pointer (&lookup);
+}
+
+gboolean
+rcx_job_lookup_matches (const RcxJobLookup * lookup, const gchar * media_id,
+    const gchar * org_id, GError ** error)
+{
+  const gchar *why = NULL;
+
+  /* ids are UUIDs in the database; compare them as the database spells
+   * them (lower case) */
+  if (lookup->media_id == NULL
+      || g_ascii_strcasecmp (lookup->media_id, media_id) != 0)
+    why = "the message's media_id is not the job's";
+  else if (lookup->org_id == NULL
+      || g_ascii_strcasecmp (lookup->org_id, org_id) != 0)
+    why = "the message's org_id is not the job's";
+  else if (lookup->media_org_id == NULL)
+    why = "the job's media asset does not exist";
+  else if (g_ascii_strcasecmp (lookup->media_org_id, org_id) != 0)
+    why = "the organisation does not own the media";
+  if (why == NULL)
+    return TRUE;
+  g_set_error_literal (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND, why);
+  return FALSE;
 }

@@ -11,12 +11,18 @@
  *   fail     jobs running -> failed (reason); media_assets -> failed
  *   release  jobs running -> queued; media_assets transcoding -> uploaded
  *
- * Every step is a conditional PATCH (filters on the current state), so a
- * step repeated after an at-least-once redelivery or a lost answer changes
- * nothing twice, and of two workers claiming one job exactly one wins.
- * succeed / fail / release keep retrying transient failures (5xx,
+ * Every step is one database function (db/migrations/005_job_functions.sql,
+ * called through PostgREST's /rpc) that moves the job and its media asset
+ * together, in one transaction, only while the job is running under this
+ * worker id: a worker whose job was taken over changes nothing, a step
+ * repeated after an at-least-once redelivery or a lost answer changes
+ * nothing twice (a claim sent again is recognised as ours), and of two
+ * workers claiming one job exactly one wins. A claim of a job that used up
+ * jobs_max_attempts() fails it instead (RCX_JOB_EXHAUSTED).
+ * succeed / fail / release / give_up keep retrying transient failures (5xx,
  * connection errors) until the persistence deadline, so the final state
- * lands once the database is back.
+ * lands once the database is back. Every answer is checked before it is
+ * used: a hostile or broken server gets RCX_POSTGREST_ERROR_INVALID.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -32,13 +38,31 @@ GQuark rcx_jobs_error_quark (void);
 typedef enum {
   RCX_JOBS_ERROR_NOT_FOUND,     /* no such job / media asset */
   RCX_JOBS_ERROR_WRONG_STATE,   /* the row is in a state the step can't leave */
+  RCX_JOBS_ERROR_NOT_OURS,      /* the job is not running under this worker
+                                 * (taken over, released, finished) */
 } RcxJobsError;
+
+/* A failure reason as stored and printed: one line of valid UTF-8, no
+ * control characters, at most this many bytes. */
+#define RCX_JOBS_REASON_MAX 500
+
+gchar *rcx_jobs_reason_sanitize (const gchar * reason);
+
+/* A worker id: 1-128 of A-Z a-z 0-9 _ - . : / (the SQS worker passes
+ * "<worker-id>/<slot>"), not starting with '-'. It only ever travels in
+ * JSON bodies. */
+gboolean rcx_jobs_worker_id_is_valid (const gchar * worker_id);
+
+/* TRUE for what may pass if tried again later (5xx after the retries, a
+ * connection error); FALSE for cancellation and every answer. */
+gboolean rcx_jobs_error_is_transient (const GError * error);
 
 typedef enum {
   RCX_JOB_CLAIMED,              /* ours now (maybe taken over): run it */
   RCX_JOB_BUSY,                 /* running elsewhere: leave the message */
   RCX_JOB_DONE,                 /* succeeded already: a duplicate, delete it */
   RCX_JOB_FAILED,               /* failed: only an explicit retry requeues it */
+  RCX_JOB_EXHAUSTED,            /* failed now: its attempts were used up */
 } RcxJobClaim;
 
 const gchar *rcx_job_claim_to_string (RcxJobClaim claim);
@@ -52,6 +76,7 @@ typedef struct {
   gint attempts;
   gdouble progress;
   gchar *updated_at;            /* as the database wrote it (ISO 8601) */
+  gchar *error_reason;          /* failed: why */
 } RcxJob;
 
 void rcx_job_free (RcxJob * job);
@@ -83,11 +108,12 @@ gboolean rcx_jobs_claim (RcxJobs * jobs, const gchar * job_id,
     RcxJobClaim * claim, RcxJob ** job_out, GCancellable * cancellable,
     GError ** error);
 
-/* Writes the progress (0-100) of a job this worker runs. FALSE with
- * RCX_JOBS_ERROR_WRONG_STATE when the job is no longer ours / running.
- * Every write moves jobs.updated_at: a worker must write progress (itself,
- * or through jobstatus) more often than the stale threshold, or another
- * worker that receives the job's message again takes the job over. */
+/* Writes the progress (0-100; < 0: unknown, a heartbeat only) of a job
+ * this worker runs. FALSE with RCX_JOBS_ERROR_NOT_OURS when the job is no
+ * longer ours / running (taken over: stop at once). Every write moves
+ * jobs.updated_at: a worker must write (lib/rcx-job-progress.h does) more
+ * often than the stale threshold, or another worker that receives the
+ * job's message again takes the job over. */
 gboolean rcx_jobs_progress (RcxJobs * jobs, const gchar * job_id,
     gdouble percent, GCancellable * cancellable, GError ** error);
 
@@ -98,16 +124,62 @@ typedef struct {
   JsonNode *renditions;         /* a JSON array, may be NULL */
 } RcxJobOutputs;
 
+/* succeed / fail: the job and its media asset together, only while the
+ * job runs under this worker (else FALSE with RCX_JOBS_ERROR_NOT_OURS,
+ * nothing changed). @media_id is not used: the database takes the job's
+ * own media asset. */
 gboolean rcx_jobs_succeed (RcxJobs * jobs, const gchar * job_id,
     const gchar * media_id, const RcxJobOutputs * outputs,
     GCancellable * cancellable, GError ** error);
 gboolean rcx_jobs_fail (RcxJobs * jobs, const gchar * job_id,
     const gchar * media_id, const gchar * reason, GCancellable * cancellable,
     GError ** error);
+/* A job that is not ours (taken over, already released): TRUE, nothing
+ * changed. */
 gboolean rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
     const gchar * media_id, GCancellable * cancellable, GError ** error);
 
+/* The queue gave up on the job's message (poison message): a queued job,
+ * or a running one whose row did not move for the stale threshold, is
+ * failed with @reason, its media asset too; a job running live, done or
+ * failed is left alone. *@state_out (may be NULL) gets the job's state
+ * afterwards ("failed" when it is failed now, by this call or before).
+ * FALSE with RCX_JOBS_ERROR_NOT_FOUND when there is no such job. Needs no
+ * worker id. */
+gboolean rcx_jobs_give_up (RcxJobs * jobs, const gchar * job_id,
+    const gchar * reason, gchar ** state_out, GCancellable * cancellable,
+    GError ** error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJob, rcx_job_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJobs, rcx_jobs_free)
+
+/* ---- lookup for the SQS worker ------------------------------------------ */
+
+/* What the worker reads before it spawns a job: the job row and its media
+ * asset. Only reads; the claim (in the child) decides who runs it. */
+typedef struct {
+  gchar *job_id;
+  gchar *media_id;              /* jobs.media_id */
+  gchar *org_id;                /* jobs.org_id */
+  gchar *state;                 /* jobs.state */
+  gchar *worker_id;             /* jobs.worker_id (NULL when none) */
+  gchar *media_org_id;          /* media_assets.org_id (NULL: no such row) */
+  gchar *source_key;            /* media_assets.source_key (may be NULL) */
+} RcxJobLookup;
+
+void rcx_job_lookup_free (RcxJobLookup * lookup);
+
+/* The job and its media asset; NULL with RCX_JOBS_ERROR_NOT_FOUND when
+ * there is no such job (a missing media asset leaves media_org_id NULL). */
+RcxJobLookup *rcx_jobs_lookup (RcxJobs * jobs, const gchar * job_id,
+    GCancellable * cancellable, GError ** error);
+
+/* TRUE when the message's @media_id and @org_id are the job's and the
+ * organisation owns the media; else FALSE with RCX_JOBS_ERROR_NOT_FOUND
+ * and a reason that names no id. */
+gboolean rcx_job_lookup_matches (const RcxJobLookup * lookup,
+    const gchar * media_id, const gchar * org_id, GError ** error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJobLookup, rcx_job_lookup_free)
 
 G_END_DECLS

@@ -215,12 +215,12 @@ error_for_status (guint status)
   return RCX_POSTGREST_ERROR_REJECTED;
 }
 
-/* Sends one request; returns the rows of a 2xx answer (an empty array for
- * an empty body), or NULL with @error. */
-static JsonArray *
-pg_send (RcxPostgrest * pg, const gchar * method, const gchar * table,
+/* Sends one request; returns the JSON of a 2xx answer (NULL in
+ * *@root for an empty body), or FALSE with @error. */
+static gboolean
+pg_send_node (RcxPostgrest * pg, const gchar * method, const gchar * table,
     const gchar * path_and_query, const gchar * prefer, JsonNode * body,
-    GCancellable * cancellable, GError ** error)
+    JsonNode ** root_out, GCancellable * cancellable, GError ** error)
 {
   g_autofree gchar *uri = g_strconcat (pg->base, path_and_query, NULL);
   g_autofree gchar *bearer = g_strconcat ("Bearer ", pg->key, NULL);
@@ -228,14 +228,14 @@ pg_send (RcxPostgrest * pg, const gchar * method, const gchar * table,
   g_autoptr (RcxHttpResponse) response = NULL;
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GError) local = NULL;
-  JsonNode *root;
   const gchar *data = NULL;
   gsize len = 0;
 
+  *root_out = NULL;
   if (request == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
         "%s %s: invalid request URI", method, table);
-    return NULL;
+    return FALSE;
   }
   rcx_http_request_set_header (request, "apikey", pg->key);
   rcx_http_request_set_header (request, "Authorization", bearer);
@@ -256,7 +256,7 @@ pg_send (RcxPostgrest * pg, const gchar * method, const gchar * table,
   if (response == NULL) {
     g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s %s: ",
         method, table);
-    return NULL;
+    return FALSE;
   }
 
   if (response->status < 200 || response->status >= 300) {
@@ -268,21 +268,40 @@ pg_send (RcxPostgrest * pg, const gchar * method, const gchar * table,
     g_debug ("%s %s: HTTP %u %s after %u attempts", method, table,
         response->status, response->error_code ? response->error_code : "-",
         response->attempts);
-    return NULL;
+    return FALSE;
   }
 
   if (response->body)
     data = g_bytes_get_data (response->body, &len);
   if (len == 0)
-    return json_array_new ();
+    return TRUE;
 
   parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local)) {
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &local)
+      || json_parser_get_root (parser) == NULL) {
     g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
-        "%s %s: the answer is not JSON: %s", method, table, local->message);
-    return NULL;
+        "%s %s: the answer is not JSON: %s", method, table,
+        local ? local->message : "empty");
+    return FALSE;
   }
-  root = json_parser_get_root (parser);
+  *root_out = json_node_copy (json_parser_get_root (parser));
+  return TRUE;
+}
+
+/* Sends one request; returns the rows of a 2xx answer (an empty array for
+ * an empty body), or NULL with @error. */
+static JsonArray *
+pg_send (RcxPostgrest * pg, const gchar * method, const gchar * table,
+    const gchar * path_and_query, const gchar * prefer, JsonNode * body,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (JsonNode) root = NULL;
+
+  if (!pg_send_node (pg, method, table, path_and_query, prefer, body, &root,
+          cancellable, error))
+    return NULL;
+  if (root == NULL)
+    return json_array_new ();
   if (JSON_NODE_HOLDS_ARRAY (root))
     return json_array_ref (json_node_get_array (root));
   if (JSON_NODE_HOLDS_OBJECT (root)) {
@@ -334,4 +353,23 @@ rcx_postgrest_update (RcxPostgrest * pg, RcxPostgrestQuery * query,
     rows = json_array_new ();
   }
   return rows;
+}
+
+JsonNode *
+rcx_postgrest_rpc (RcxPostgrest * pg, const gchar * function,
+    JsonObject * args, GCancellable * cancellable, GError ** error)
+{
+  g_autofree gchar *name = g_uri_escape_string (function, NULL, FALSE);
+  g_autofree gchar *pq = g_strconcat ("rpc/", name, NULL);
+  g_autofree gchar *what = g_strconcat ("rpc/", function, NULL);
+  g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonObject) empty = json_object_new ();
+  JsonNode *root = NULL;
+
+  json_node_set_object (body, args ? args : empty);
+  if (!pg_send_node (pg, "POST", what, pq, NULL, body, &root, cancellable,
+          error))
+    return NULL;
+  /* a void function answers 204 without a body */
+  return root ? root : json_node_new (JSON_NODE_NULL);
 }

@@ -86,6 +86,14 @@ JsonArray *rcx_postgrest_update (RcxPostgrest * pg, RcxPostgrestQuery * query,
     JsonObject * patch, gboolean representation, GCancellable * cancellable,
     GError ** error);
 
+/* POST /rpc/@function with @args (named arguments; NULL: none): the
+ * function's result as PostgREST returns it (an object, an array, a
+ * scalar; a JSON null node for a void function or a NULL result). Runs in
+ * one transaction on the server: the way to change several rows
+ * atomically. */
+JsonNode *rcx_postgrest_rpc (RcxPostgrest * pg, const gchar * function,
+    JsonObject * args, GCancellable * cancellable, GError ** error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxPostgrestQuery, rcx_postgrest_query_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxPostgrest, rcx_postgrest_unref)
 

@@ -67,7 +67,7 @@
 #include "gstrugbycodexelements.h"
 
 #include <rcx-ids.h>
-#include <rcx-jobs.h>
+#include <rcx-job-progress.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_job_status_debug);
@@ -100,27 +100,6 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
-/* The database writer: its own thread, its own client; it only ever sees
- * the newest value. */
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  GThread *thread;
-  GCancellable *cancellable;
-  RcxJobs *jobs;
-  gchar *job_id;
-  gint64 interval_us;
-  gint64 next_write_us;         /* monotonic: no write before this */
-  gboolean pending;
-  gdouble percent;
-  gboolean quit;
-  gboolean done;
-  gboolean gave_up;             /* the row is not ours / not running */
-  guint64 writes;               /* successful writes */
-  guint64 failures;
-} DbWriter;
-
 struct _GstJobStatus
 {
   GstBaseTransform parent;
@@ -144,7 +123,9 @@ struct _GstJobStatus
   guint64 frames;
   gboolean eos;
 
-  DbWriter *db;                 /* NULL: no database configured */
+  /* the database (NULL: not configured); set in start (), freed in stop () */
+  RcxJobs *jobs;
+  RcxJobProgress *db;
   gdouble db_last_percent;      /* streaming thread: last value handed over */
 };
 
@@ -155,145 +136,56 @@ GST_ELEMENT_REGISTER_DEFINE (jobstatus, "jobstatus", GST_RANK_NONE,
 
 /* ---- the database writer ------------------------------------------------ */
 
-static gpointer
-db_writer_thread (gpointer data)
+/* The writer's thread: it stopped writing for good. A job taken over by
+ * another worker must not go on (its outputs are the new worker's now):
+ * with a worker-id, that is an error that stops the pipeline. Anything
+ * else (a refused key...) only ends the writes: the pipeline never fails
+ * because of the database. */
+static void
+on_writer_stopped (const GError * reason, gpointer user_data)
 {
-  DbWriter *db = data;
+  GstJobStatus *self = GST_JOB_STATUS (user_data);
+  gboolean owned;
 
-  g_mutex_lock (&db->lock);
-  for (;;) {
-    g_autoptr (GError) error = NULL;
-    gdouble percent;
-    gboolean ok;
-    gint64 now = g_get_monotonic_time ();
-
-    if (!db->pending || db->gave_up) {
-      if (db->quit)
-        break;
-      g_cond_wait (&db->cond, &db->lock);
-      continue;
-    }
-    if (!db->quit && now < db->next_write_us) {
-      g_cond_wait_until (&db->cond, &db->lock, db->next_write_us);
-      continue;
-    }
-
-    percent = db->percent;
-    db->pending = FALSE;
-    g_mutex_unlock (&db->lock);
-
-    ok = rcx_jobs_progress (db->jobs, db->job_id, percent, db->cancellable,
-        &error);
-
-    g_mutex_lock (&db->lock);
-    db->next_write_us = g_get_monotonic_time () + db->interval_us;
-    if (ok) {
-      db->writes++;
-      GST_LOG ("job %s: progress %.1f stored", db->job_id, percent);
-      continue;
-    }
-    db->failures++;
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      break;
-    if (g_error_matches (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_WRONG_STATE)
-        || g_error_matches (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND)
-        || g_error_matches (error, RCX_POSTGREST_ERROR,
-            RCX_POSTGREST_ERROR_AUTH)) {
-      GST_WARNING ("job %s: not writing progress any more: %s", db->job_id,
-          error->message);
-      db->gave_up = TRUE;
-      continue;
-    }
-    GST_WARNING ("job %s: progress %.1f not stored (%s), will retry",
-        db->job_id, percent, error->message);
-    if (!db->pending) {
-      /* keep it unless a newer value came meanwhile */
-      db->pending = TRUE;
-      db->percent = percent;
-    }
-    if (db->quit) {
-      /* flushing: try again soon, until stop() gives up on us */
-      db->next_write_us =
-          g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND;
-      g_cond_wait_until (&db->cond, &db->lock, db->next_write_us);
-    }
-  }
-  db->done = TRUE;
-  g_cond_broadcast (&db->cond);
-  g_mutex_unlock (&db->lock);
-  return NULL;
+  GST_OBJECT_LOCK (self);
+  owned = self->worker_id != NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (owned && g_error_matches (reason, RCX_JOBS_ERROR,
+          RCX_JOBS_ERROR_NOT_OURS))
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("The job was taken over by "
+            "another worker"), ("%s", reason->message));
+  else
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE, (NULL),
+        ("not writing progress any more: %s", reason->message));
 }
 
-static DbWriter *
-db_writer_new (const gchar * url, const gchar * key, const gchar * job_id,
-    const gchar * worker_id, gdouble interval, GError ** error)
+static gboolean
+db_start (GstJobStatus * self, const gchar * url, const gchar * key,
+    const gchar * job_id, const gchar * worker_id, gdouble interval,
+    GError ** error)
 {
   RcxHttpClientOptions options = { 0, };
   g_autoptr (RcxHttpClient) http = NULL;
   g_autoptr (RcxPostgrest) pg = NULL;
-  DbWriter *db;
 
   options.timeout = DB_HTTP_TIMEOUT;
   http = rcx_http_client_new (&options);
   pg = rcx_postgrest_new (url, key, http, error);
   if (pg == NULL)
-    return NULL;
-
-  db = g_new0 (DbWriter, 1);
-  g_mutex_init (&db->lock);
-  g_cond_init (&db->cond);
-  db->cancellable = g_cancellable_new ();
-  db->jobs = rcx_jobs_new (pg, worker_id);
-  db->job_id = g_strdup (job_id);
-  db->interval_us = (gint64) (interval * G_USEC_PER_SEC);
-  db->thread = g_thread_new ("jobstatus-db", db_writer_thread, db);
-  return db;
+    return FALSE;
+  self->jobs = rcx_jobs_new (pg, worker_id);
+  self->db = rcx_job_progress_new (self->jobs, job_id, MAX (interval, 0.001),
+      on_writer_stopped, self);
+  return TRUE;
 }
 
-/* Queues @percent; the thread writes it when the interval allows
- * (@now: write at once, e.g. the final value). Never blocks. */
 static void
-db_writer_push (DbWriter * db, gdouble percent, gboolean now)
+db_stop (GstJobStatus * self, gdouble flush_timeout)
 {
-  g_mutex_lock (&db->lock);
-  db->percent = percent;
-  db->pending = TRUE;
-  if (now)
-    db->next_write_us = 0;
-  g_cond_signal (&db->cond);
-  g_mutex_unlock (&db->lock);
-}
-
-/* Lets the thread store the last value for at most @timeout_s seconds,
- * then cancels it and frees everything. */
-static void
-db_writer_free (DbWriter * db, gdouble timeout_s)
-{
-  gint64 deadline = g_get_monotonic_time () +
-      (gint64) (timeout_s * G_USEC_PER_SEC);
-
-  g_mutex_lock (&db->lock);
-  db->quit = TRUE;
-  g_cond_broadcast (&db->cond);
-  while (!db->done)
-    if (!g_cond_wait_until (&db->cond, &db->lock, deadline))
-      break;
-  if (!db->done) {
-    GST_WARNING ("job %s: the database did not take the last progress "
-        "within %.1f s, giving up", db->job_id, timeout_s);
-    g_cancellable_cancel (db->cancellable);
-  }
-  g_mutex_unlock (&db->lock);
-
-  g_thread_join (db->thread);
-  GST_DEBUG ("job %s: %" G_GUINT64_FORMAT " progress writes, %"
-      G_GUINT64_FORMAT " failed", db->job_id, db->writes, db->failures);
-  rcx_jobs_free (db->jobs);
-  g_object_unref (db->cancellable);
-  g_free (db->job_id);
-  g_mutex_clear (&db->lock);
-  g_cond_clear (&db->cond);
-  g_free (db);
+  if (self->db)
+    rcx_job_progress_stop (self->db, flush_timeout);
+  g_clear_pointer (&self->db, rcx_job_progress_free);
+  g_clear_pointer (&self->jobs, rcx_jobs_free);
 }
 
 /* ---- progress ------------------------------------------------------------ */
@@ -334,44 +226,28 @@ build_message (GstJobStatus * self, GstClockTime now_rt, gdouble * percent_out)
   GstStructure *s;
   GstClockTime position = self->position;
   GstClockTime duration = self->duration;
-  GstClockTime eta = GST_CLOCK_TIME_NONE;
-  gdouble percent = -1.0, speed = 0.0;
+  RcxProgressEstimate e;
 
-  if (self->eos) {
-    percent = 100.0;
-    if (GST_CLOCK_TIME_IS_VALID (duration))
-      position = MAX (position, duration);
-  } else if (GST_CLOCK_TIME_IS_VALID (duration) && duration > 0
-      && GST_CLOCK_TIME_IS_VALID (position)) {
-    percent = CLAMP (100.0 * (gdouble) position / (gdouble) duration, 0.0,
-        100.0);
-  }
-
-  if (GST_CLOCK_TIME_IS_VALID (self->start_rt)
-      && GST_CLOCK_TIME_IS_VALID (now_rt) && now_rt > self->start_rt
-      && GST_CLOCK_TIME_IS_VALID (position) && position >= self->start_pos)
-    speed = (gdouble) (position - self->start_pos) /
-        (gdouble) (now_rt - self->start_rt);
-
-  if (self->eos)
-    eta = 0;
-  else if (speed > 0 && GST_CLOCK_TIME_IS_VALID (duration)
-      && GST_CLOCK_TIME_IS_VALID (position))
-    eta = duration > position ?
-        (GstClockTime) ((gdouble) (duration - position) / speed) : 0;
-
+  /* GST_CLOCK_TIME_NONE is RCX_PROGRESS_NONE: the same G_MAXUINT64 */
+  rcx_progress_estimate (position, duration, self->start_pos,
+      GST_CLOCK_TIME_IS_VALID (self->start_rt)
+      && GST_CLOCK_TIME_IS_VALID (now_rt) && now_rt > self->start_rt ?
+      now_rt - self->start_rt : GST_CLOCK_TIME_NONE, self->eos, &e);
+  if (self->eos && GST_CLOCK_TIME_IS_VALID (duration))
+    position = GST_CLOCK_TIME_IS_VALID (position) ? MAX (position, duration)
+        : duration;
   s = gst_structure_new ("progress",
-      "percent", G_TYPE_DOUBLE, percent,
+      "percent", G_TYPE_DOUBLE, e.percent,
       "position", G_TYPE_UINT64, (guint64) position,
       "duration", G_TYPE_UINT64, (guint64) duration,
       "frames", G_TYPE_UINT64, self->frames,
-      "speed", G_TYPE_DOUBLE, speed,
-      "eta", G_TYPE_UINT64, (guint64) eta,
+      "speed", G_TYPE_DOUBLE, e.speed,
+      "eta", G_TYPE_UINT64, e.eta,
       "eos", G_TYPE_BOOLEAN, self->eos, NULL);
   if (self->job_id)
     gst_structure_set (s, "job-id", G_TYPE_STRING, self->job_id, NULL);
 
-  *percent_out = percent;
+  *percent_out = e.percent;
   self->last_post_rt = now_rt;
   return gst_message_new_element (GST_OBJECT (self), s);
 }
@@ -418,9 +294,9 @@ post_progress (GstJobStatus * self, GstMessage * msg, gdouble percent,
   GST_LOG_OBJECT (self, "posting %" GST_PTR_FORMAT,
       gst_message_get_structure (msg));
   gst_element_post_message (GST_ELEMENT (self), msg);
-  if (self->db && percent >= 0) {
+  if (self->db && (percent >= 0 || final)) {
     self->db_last_percent = percent;
-    db_writer_push (self->db, percent, final);
+    rcx_job_progress_set (self->db, percent, final);
   }
 }
 
@@ -478,10 +354,13 @@ gst_job_status_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       (GstClockTime) (self->update_freq * GST_SECOND)) {
     msg = build_message (self, now_rt, &percent);
   }
-  if (!msg && self->db && GST_CLOCK_TIME_IS_VALID (self->duration)
-      && self->duration > 0 && GST_CLOCK_TIME_IS_VALID (self->position))
-    percent = MIN (100.0 * (gdouble) self->position /
-        (gdouble) self->duration, 100.0);
+  if (!msg && self->db) {
+    RcxProgressEstimate e;
+
+    rcx_progress_estimate (self->position, self->duration, self->start_pos,
+        GST_CLOCK_TIME_NONE, FALSE, &e);
+    percent = e.percent;
+  }
   GST_OBJECT_UNLOCK (self);
 
   if (msg) {
@@ -492,7 +371,7 @@ gst_job_status_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     /* the database has its own pace (db-interval): hand over every 0.1 %
      * step, the writer keeps only the newest */
     self->db_last_percent = percent;
-    db_writer_push (self->db, percent, FALSE);
+    rcx_job_progress_set (self->db, percent, FALSE);
   }
   return GST_FLOW_OK;
 }
@@ -572,14 +451,18 @@ gst_job_status_start (GstBaseTransform * trans)
     return FALSE;
   }
 
-  self->db = db_writer_new (url, key, job_id, worker, interval, &error);
-  if (key)
+  if (worker != NULL && !rcx_jobs_worker_id_is_valid (worker)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, (NULL),
+        ("invalid worker-id (allowed: 1-128 of A-Z a-z 0-9 _ - . : /)"));
+    return FALSE;
+  }
+  if (!db_start (self, url, key, job_id, worker, interval, &error)) {
     memset (key, 0, strlen (key));
-  if (self->db == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, (NULL),
         ("supabase-url: %s", error->message));
     return FALSE;
   }
+  memset (key, 0, strlen (key));
   GST_INFO_OBJECT (self, "job %s: writing progress to Supabase every %.1f s",
       job_id, interval);
   return TRUE;
@@ -594,10 +477,7 @@ gst_job_status_stop (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   timeout = self->db_flush_timeout;
   GST_OBJECT_UNLOCK (self);
-  if (self->db) {
-    db_writer_free (self->db, timeout);
-    self->db = NULL;
-  }
+  db_stop (self, timeout);
   return TRUE;
 }
 

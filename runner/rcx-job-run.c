@@ -4,16 +4,22 @@
  */
 #include "rcx-job-run.h"
 
+#include <stdio.h>
 #include <unistd.h>
 
 #include "rcx-ids.h"
+#include "rcx-job-progress.h"
 #include "rcx-jobs.h"
+#include "rcx-s3.h"
 
 /* Per HTTP attempt; the client makes up to 3 attempts with backoff. */
 #define DB_TIMEOUT 10
-/* Releasing on SIGTERM must end well inside ECS's stopTimeout (30 s by
- * default): the whole release gets this long, then it is cancelled. */
+/* Releasing must end well inside ECS's stopTimeout (30 s by default): the
+ * whole release gets this long, then it is cancelled. */
 #define RELEASE_BUDGET 15
+/* After the shutdown timeout, the cleanup has this long to return before
+ * the process exits on its own. */
+#define SHUTDOWN_GRACE 2
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -37,13 +43,21 @@ rcx_job_run_option_entries (RcxJobRunOptions * options)
         "Who claims the job (default: <host>-<pid>)", "ID"},
     {"job-progress-interval", 0, 0, G_OPTION_ARG_DOUBLE,
           &options->progress_interval,
-        "Seconds between two progress writes to the job (default: "
-          G_STRINGIFY (RCX_JOB_RUN_DEFAULT_PROGRESS_INTERVAL) ")", "SECONDS"},
+        "Seconds between two progress writes (and heartbeats) to the job "
+          "(default: " G_STRINGIFY (RCX_JOB_RUN_DEFAULT_PROGRESS_INTERVAL)
+          ")", "SECONDS"},
+    {"shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &options->shutdown_timeout,
+          "After SIGTERM / SIGINT the job is released at once; the cleanup "
+          "(deleting the playlists that went up) gets this long, then the "
+          "process exits 3 (default: "
+          G_STRINGIFY (RCX_JOB_RUN_DEFAULT_SHUTDOWN_TIMEOUT) ")", "SECONDS"},
     {NULL}
   };
 
   if (options->progress_interval == 0 && !options->entries)
     options->progress_interval = RCX_JOB_RUN_DEFAULT_PROGRESS_INTERVAL;
+  if (options->shutdown_timeout == 0 && !options->entries)
+    options->shutdown_timeout = RCX_JOB_RUN_DEFAULT_SHUTDOWN_TIMEOUT;
   g_free (options->entries);
   options->entries = g_memdup2 (entries, sizeof entries);
   return options->entries;
@@ -101,152 +115,35 @@ deadline_stop (Deadline * d)
   g_mutex_clear (&d->lock);
 }
 
-/* ---- progress writer --------------------------------------------------- */
+/* ---- one run ----------------------------------------------------------- */
 
-/* The transcode reports progress on the main thread (from jobstatus's bus
- * messages); this only stores the newest value. A thread of ours writes it
- * at most every interval, so a slow or dead database never holds up the
- * main loop (watchdog, signals) or the pipeline. A failed write is retried
- * after the next interval with the newest value only. */
 typedef struct
 {
+  RcxJobRunOptions *options;
   RcxJobs *jobs;
   const gchar *job_id;
-  gint64 interval_us;
+  RcxJobProgress *writer;
+
+  GCancellable *outer;          /* SIGTERM / SIGINT (the caller's) */
+  GCancellable *run;            /* stops the transcode */
+  GCancellable *abandon;        /* ownership lost: stop, delete nothing */
+  GCancellable *cleanup;        /* cancelled at the shutdown deadline */
+  gulong outer_id;
 
   GMutex lock;
-  GCond cond;
-  gdouble pending;              /* newest value; < 0: none yet */
-  gdouble stored;               /* last value written; < 0: none */
-  gboolean stop;
-  gboolean flush;               /* write the newest value now */
-  gboolean exited;
-  guint writes;
-  guint failures;
+  GThread *release_thread;      /* the release on SIGTERM */
+  gboolean released;            /* by release_thread */
+  gboolean lost;                /* the writer was refused: not ours */
+  gchar *lost_reason;
+  GThread *shutdown_thread;
+  GCond shutdown_cond;
+  gboolean finished;
+} Run;
 
-  GCancellable *cancellable;
-  GThread *thread;
-} ProgressWriter;
-
+/* Back to queued, within RELEASE_BUDGET whatever the database does. A job
+ * that is not ours any more is left alone (the database checks). */
 static gboolean
-write_is_hopeless (const GError * error)
-{
-  return error->domain == RCX_JOBS_ERROR
-      || g_error_matches (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_AUTH)
-      || g_error_matches (error, RCX_POSTGREST_ERROR,
-      RCX_POSTGREST_ERROR_REJECTED);
-}
-
-static gpointer
-writer_thread (gpointer data)
-{
-  ProgressWriter *w = data;
-  gint64 next = 0;
-
-  g_mutex_lock (&w->lock);
-  while (!w->stop) {
-    gboolean due = w->pending >= 0 && w->pending != w->stored;
-
-    if (due && (w->flush || g_get_monotonic_time () >= next)) {
-      gdouble value = w->pending;
-      g_autoptr (GError) error = NULL;
-      gboolean ok;
-
-      g_mutex_unlock (&w->lock);
-      ok = rcx_jobs_progress (w->jobs, w->job_id, value, w->cancellable,
-          &error);
-      g_mutex_lock (&w->lock);
-      next = g_get_monotonic_time () + w->interval_us;
-      g_cond_broadcast (&w->cond);
-      if (ok) {
-        w->stored = value;
-        w->writes++;
-        g_debug ("job %s: progress %.1f %% stored", w->job_id, value);
-      } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        break;
-      } else if (write_is_hopeless (error)) {
-        g_warning ("job %s: not writing progress any more: %s", w->job_id,
-            error->message);
-        break;
-      } else {
-        w->failures++;
-        g_warning ("job %s: progress not stored (%s); trying again with the "
-            "newest value", w->job_id, error->message);
-      }
-    } else if (due) {
-      g_cond_wait_until (&w->cond, &w->lock, next);
-    } else {
-      g_cond_wait (&w->cond, &w->lock);
-    }
-  }
-  w->exited = TRUE;
-  g_cond_broadcast (&w->cond);
-  g_mutex_unlock (&w->lock);
-  return NULL;
-}
-
-static void
-on_progress (gdouble percent, gpointer user_data)
-{
-  ProgressWriter *w = user_data;
-
-  if (percent < 0)
-    return;
-  g_mutex_lock (&w->lock);
-  w->pending = MIN (percent, 100.0);
-  g_cond_broadcast (&w->cond);
-  g_mutex_unlock (&w->lock);
-}
-
-static void
-writer_start (ProgressWriter * w, RcxJobs * jobs, const gchar * job_id,
-    gdouble interval_s)
-{
-  w->jobs = jobs;
-  w->job_id = job_id;
-  w->interval_us = (gint64) (interval_s * G_USEC_PER_SEC);
-  g_mutex_init (&w->lock);
-  g_cond_init (&w->cond);
-  w->pending = w->stored = -1;
-  w->cancellable = g_cancellable_new ();
-  w->thread = g_thread_new ("rcx-job-progress", writer_thread, w);
-}
-
-/* With @flush (the transcode succeeded), the newest value (100 at EOS) is
- * written first, for at most DB_TIMEOUT seconds; otherwise it stops at
- * once: a write in flight is cancelled (the final state written next
- * supersedes it anyway). */
-static void
-writer_stop (ProgressWriter * w, gboolean flush)
-{
-  gint64 deadline = g_get_monotonic_time () + DB_TIMEOUT * G_USEC_PER_SEC;
-
-  g_mutex_lock (&w->lock);
-  if (flush) {
-    w->flush = TRUE;
-    g_cond_broadcast (&w->cond);
-    while (!w->exited && w->pending >= 0 && w->pending != w->stored) {
-      if (!g_cond_wait_until (&w->cond, &w->lock, deadline))
-        break;
-    }
-  }
-  w->stop = TRUE;
-  g_cond_broadcast (&w->cond);
-  g_mutex_unlock (&w->lock);
-  g_cancellable_cancel (w->cancellable);
-  g_thread_join (w->thread);
-  g_info ("job %s: %u progress writes, %u failed", w->job_id, w->writes,
-      w->failures);
-  g_object_unref (w->cancellable);
-  g_cond_clear (&w->cond);
-  g_mutex_clear (&w->lock);
-}
-
-/* ---- the job ----------------------------------------------------------- */
-
-/* Back to queued, within RELEASE_BUDGET whatever the database does. */
-static gboolean
-release_job (RcxJobs * jobs, const gchar * job_id, const gchar * media_id)
+release_job (RcxJobs * jobs, const gchar * job_id)
 {
   g_autoptr (GError) error = NULL;
   Deadline d;
@@ -254,7 +151,7 @@ release_job (RcxJobs * jobs, const gchar * job_id, const gchar * media_id)
 
   rcx_jobs_set_persistence (jobs, RELEASE_BUDGET);
   deadline_start (&d, RELEASE_BUDGET);
-  ok = rcx_jobs_release (jobs, job_id, media_id, d.cancellable, &error);
+  ok = rcx_jobs_release (jobs, job_id, NULL, d.cancellable, &error);
   deadline_stop (&d);
   if (ok)
     g_message ("job %s released (back to queued)", job_id);
@@ -264,38 +161,152 @@ release_job (RcxJobs * jobs, const gchar * job_id, const gchar * media_id)
 }
 
 static JsonNode *
-skipped_summary (const gchar * job_id, RcxJobClaim claim, RcxJob * job)
+summary_new (const gchar * job_id, const gchar * status, const gchar * reason,
+    const gchar * failure_kind, const gchar * job_state, JsonNode * base)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  JsonNode *node = base ? json_node_ref (base) :
+      json_node_init_object (json_node_alloc (), json_object_new ());
+  JsonObject *o;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, "skipped");
-  json_builder_set_member_name (b, "job_id");
-  json_builder_add_string_value (b, job_id);
-  json_builder_set_member_name (b, "job_state");
-  json_builder_add_string_value (b, job && job->state ? job->state :
-      rcx_job_claim_to_string (claim));
-  json_builder_set_member_name (b, "master");
-  json_builder_add_null_value (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    json_node_unref (node);
+    node = json_node_init_object (json_node_alloc (), json_object_new ());
+  }
+  o = json_node_get_object (node);
+  json_object_set_string_member (o, "job_id", job_id);
+  json_object_set_string_member (o, "status", status);
+  if (reason) {
+    g_autofree gchar *line = rcx_jobs_reason_sanitize (reason);
+
+    json_object_set_string_member (o, "reason", line);
+  }
+  if (failure_kind)
+    json_object_set_string_member (o, "failure_kind", failure_kind);
+  if (job_state)
+    json_object_set_string_member (o, "job_state", job_state);
+  return node;
+}
+
+/* The process exits on its own when the cleanup outlives the shutdown
+ * deadline: the job is released already, and ECS would kill it anyway. */
+static gpointer
+shutdown_thread (gpointer data)
+{
+  Run *r = data;
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) r->options->shutdown_timeout * G_USEC_PER_SEC;
+  gboolean finished;
+
+  g_mutex_lock (&r->lock);
+  while (!r->finished && g_cond_wait_until (&r->shutdown_cond, &r->lock,
+          deadline));
+  finished = r->finished;
+  g_mutex_unlock (&r->lock);
+  if (finished)
+    return NULL;
+  /* the cleanup stops now (deleting what went up is best effort) */
+  g_cancellable_cancel (r->cleanup);
+
+  deadline += SHUTDOWN_GRACE * G_USEC_PER_SEC;
+  g_mutex_lock (&r->lock);
+  while (!r->finished && g_cond_wait_until (&r->shutdown_cond, &r->lock,
+          deadline));
+  finished = r->finished;
+  g_mutex_unlock (&r->lock);
+  if (!finished) {
+    g_autoptr (JsonNode) summary = NULL;
+    g_autofree gchar *text = NULL;
+
+    if (r->release_thread)
+      g_thread_join (g_steal_pointer (&r->release_thread));
+    summary = summary_new (r->job_id, "released", "interrupted: the cleanup "
+        "did not end within the shutdown timeout", "transient", NULL, NULL);
+    text = json_to_string (summary, TRUE);
+    g_printerr ("job %s: the cleanup did not end within %d s: exiting\n",
+        r->job_id, r->options->shutdown_timeout);
+    fputs (text, stdout);
+    fputc ('\n', stdout);
+    fflush (stdout);
+    _exit (RCX_JOB_EXIT_RELEASED);
+  }
+  return NULL;
+}
+
+static gpointer
+release_thread (gpointer data)
+{
+  Run *r = data;
+  gboolean ok;
+
+  /* the heartbeat stops first: once queued, a refused write is no news */
+  rcx_job_progress_stop (r->writer, 0);
+  ok = release_job (r->jobs, r->job_id);
+  g_mutex_lock (&r->lock);
+  r->released = ok;
+  g_mutex_unlock (&r->lock);
+  return NULL;
+}
+
+/* SIGTERM / SIGINT (the main thread, from the signal's source): release
+ * the job first, then let the transcode stop and clean up until the
+ * deadline. */
+static void
+on_interrupted (GCancellable * cancellable, gpointer user_data)
+{
+  Run *r = user_data;
+
+  g_mutex_lock (&r->lock);
+  if (r->release_thread == NULL && !r->lost) {
+    g_message ("job %s: interrupted: releasing it first", r->job_id);
+    r->release_thread = g_thread_new ("rcx-job-release", release_thread, r);
+    r->shutdown_thread = g_thread_new ("rcx-job-shutdown", shutdown_thread,
+        r);
+  }
+  g_mutex_unlock (&r->lock);
+  g_cancellable_cancel (r->run);
+}
+
+static gboolean
+stop_lost (gpointer user_data)
+{
+  Run *r = user_data;
+
+  g_cancellable_cancel (r->abandon);
+  g_cancellable_cancel (r->run);
+  return G_SOURCE_REMOVE;
+}
+
+/* The writer's thread: it stopped for good. */
+static void
+on_writer_stopped (const GError * reason, gpointer user_data)
+{
+  Run *r = user_data;
+
+  if (!g_error_matches (reason, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS)) {
+    g_warning ("job %s: no more progress writes (%s); the job may look "
+        "stale to other workers", r->job_id, reason->message);
+    return;
+  }
+  g_mutex_lock (&r->lock);
+  if (r->release_thread == NULL) {
+    r->lost = TRUE;
+    r->lost_reason = g_strdup (reason->message);
+  }
+  g_mutex_unlock (&r->lock);
+  if (r->lost) {
+    g_warning ("job %s: lost ownership (%s): stopping at once, deleting "
+        "nothing", r->job_id, reason->message);
+    /* the transcode's state belongs to the main thread */
+    g_idle_add (stop_lost, r);
+  }
 }
 
 static void
-add_job_id (JsonNode * summary, const gchar * job_id)
+on_progress (gdouble percent, gpointer user_data)
 {
-  if (summary && JSON_NODE_HOLDS_OBJECT (summary))
-    json_object_set_string_member (json_node_get_object (summary), "job_id",
-        job_id);
-}
+  Run *r = user_data;
 
-static const gchar *
-summary_string (JsonObject * o, const gchar * member)
-{
-  JsonNode *n = json_object_get_member (o, member);
-
-  return n && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_string (n) : NULL;
+  rcx_job_progress_set (r->writer, percent, FALSE);
 }
 
 static RcxPostgrest *
@@ -322,178 +333,384 @@ open_database (GError ** error)
   return pg;
 }
 
-/* After a claim that failed half-way (interrupted, or the media asset
- * could not follow): the job may be ours and running. */
-static void
-abandon_claim (RcxJobs * jobs, const gchar * job_id, const gchar * worker_id,
-    const GError * why)
+typedef enum
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RcxJob) job = NULL;
-  Deadline d;
+  KIND_PERMANENT,               /* fail the job */
+  KIND_TRANSIENT,               /* release it: another attempt may pass */
+  KIND_CONFIG,                  /* release it: this worker is misconfigured */
+} FailureKind;
 
-  deadline_start (&d, RELEASE_BUDGET);
-  job = rcx_jobs_get (jobs, job_id, d.cancellable, &error);
-  deadline_stop (&d);
-  if (!job || g_strcmp0 (job->state, "running") != 0
-      || g_strcmp0 (job->worker_id, worker_id) != 0)
-    return;
-  if (why->domain == RCX_JOBS_ERROR) {
-    /* the media asset is in a state no transcode can leave: permanent */
-    if (!rcx_jobs_fail (jobs, job_id, NULL, why->message, NULL, &error))
-      g_warning ("job %s could not be marked failed: %s", job_id,
-          error->message);
-  } else {
-    release_job (jobs, job_id, job->media_id);
+/* What a failed transcode means for the job. */
+static FailureKind
+classify (const GError * error)
+{
+  if (error->domain == RCX_TRANSCODE_ERROR) {
+    switch (error->code) {
+      case RCX_TRANSCODE_ERROR_CONFIG:
+        return KIND_CONFIG;
+      case RCX_TRANSCODE_ERROR_WATCHDOG:
+      case RCX_TRANSCODE_ERROR_INTERRUPTED:
+        return KIND_TRANSIENT;
+      default:
+        return KIND_PERMANENT;  /* the input, or the pipeline on it */
+    }
   }
+  if (error->domain == RCX_S3_ERROR) {
+    /* storing the outputs */
+    switch (error->code) {
+      case RCX_S3_ERROR_SETTINGS:
+      case RCX_S3_ERROR_NOT_AUTHORIZED:
+      case RCX_S3_ERROR_NOT_FOUND:
+        return KIND_CONFIG;     /* our bucket, our credentials */
+      case RCX_S3_ERROR_CONNECT:
+        return KIND_TRANSIENT;
+      default:
+        return rcx_s3_error_get_http_status (error) == 0
+            || rcx_s3_error_get_http_status (error) >= 500 ?
+            KIND_TRANSIENT : KIND_PERMANENT;
+    }
+  }
+  if (error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR)
+    return KIND_TRANSIENT;
+  return KIND_PERMANENT;
+}
+
+static void
+run_finish (Run * r)
+{
+  g_mutex_lock (&r->lock);
+  r->finished = TRUE;
+  g_cond_broadcast (&r->shutdown_cond);
+  g_mutex_unlock (&r->lock);
+  if (r->outer_id)
+    g_cancellable_disconnect (r->outer, r->outer_id);
+  r->outer_id = 0;
+  if (r->release_thread)
+    g_thread_join (g_steal_pointer (&r->release_thread));
+  if (r->shutdown_thread)
+    g_thread_join (g_steal_pointer (&r->shutdown_thread));
+  if (r->writer)
+    rcx_job_progress_stop (r->writer, 0);
+  /* stop_lost may still be queued: it must not run on a freed Run */
+  while (g_main_context_iteration (NULL, FALSE));
+}
+
+static void
+run_clear (Run * r)
+{
+  g_clear_pointer (&r->writer, rcx_job_progress_free);
+  g_clear_object (&r->run);
+  g_clear_object (&r->abandon);
+  g_clear_object (&r->cleanup);
+  g_clear_pointer (&r->lost_reason, g_free);
+  g_cond_clear (&r->shutdown_cond);
+  g_mutex_clear (&r->lock);
+}
+
+static JsonNode *
+usage_error (RcxJobExit * exit_code, const gchar * job_id, GError ** error,
+    const gchar * message)
+{
+  g_set_error_literal (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+      message);
+  *exit_code = RCX_JOB_EXIT_USAGE;
+  return summary_new (job_id ? job_id : "", "released", message, NULL, NULL,
+      NULL);
+}
+
+/* The claim went wrong: whatever happened, the job must not stay running
+ * under us. */
+static JsonNode *
+claim_failed (Run * r, GError * local, RcxJobExit * exit_code,
+    GError ** error)
+{
+  const gchar *kind = "transient";
+
+  if (g_error_matches (local, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND)) {
+    /* no such job (and so no media row): nothing will ever run it */
+    *exit_code = RCX_JOB_EXIT_FAILED;
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INPUT,
+        "claiming job %s: %s", r->job_id, local->message);
+    return summary_new (r->job_id, "failed", local->message, "permanent",
+        NULL, NULL);
+  }
+  /* the claim may have landed (its answer lost, or refused by us): the
+   * release is a no-op unless the job runs under us */
+  release_job (r->jobs, r->job_id);
+  if (g_error_matches (local, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_AUTH)
+      || g_error_matches (local, RCX_POSTGREST_ERROR,
+          RCX_POSTGREST_ERROR_REJECTED)) {
+    *exit_code = RCX_JOB_EXIT_USAGE;
+    kind = NULL;
+  } else {
+    *exit_code = RCX_JOB_EXIT_RELEASED;
+  }
+  g_set_error (error, RCX_TRANSCODE_ERROR, *exit_code == RCX_JOB_EXIT_USAGE ?
+      RCX_TRANSCODE_ERROR_CONFIG : RCX_TRANSCODE_ERROR_FAILED,
+      "claiming job %s: %s", r->job_id,
+      g_cancellable_is_cancelled (r->outer) ? "interrupted" : local->message);
+  return summary_new (r->job_id, "released",
+      g_cancellable_is_cancelled (r->outer) ? "interrupted" : local->message,
+      kind, NULL, NULL);
+}
+
+static const gchar *
+summary_string (JsonObject * o, const gchar * member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  return n && JSON_NODE_HOLDS_VALUE (n)
+      && json_node_get_value_type (n) == G_TYPE_STRING ?
+      json_node_get_string (n) : NULL;
 }
 
 JsonNode *
 rcx_job_run (RcxJobRunOptions * options,
-    const RcxTranscodeOptions * transcode, JsonNode ** failure_out,
+    const RcxTranscodeOptions * transcode, RcxJobExit * exit_code,
     GError ** error)
 {
   g_autoptr (RcxPostgrest) pg = NULL;
   g_autoptr (RcxJobs) jobs = NULL;
   g_autoptr (RcxJob) job = NULL;
   g_autoptr (GError) local = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autoptr (JsonNode) failure = NULL;
   g_autofree gchar *worker_id = NULL;
-  g_autofree gchar *media_id = NULL;
   RcxTranscodeOptions topts = *transcode;
-  GCancellable *cancellable = transcode->cancellable;
-  ProgressWriter writer = { 0 };
+  Run r = { 0 };
   RcxJobClaim claim;
-  JsonNode *result;
-  JsonObject *summary;
   RcxJobOutputs outputs = { 0 };
+  JsonObject *summary;
+  JsonNode *answer;
+  gboolean interrupted, lost;
+  FailureKind kind;
 
-  if (!rcx_id_is_valid (options->job_id)) {
-    g_set_error_literal (error, RCX_TRANSCODE_ERROR,
-        RCX_TRANSCODE_ERROR_CONFIG, "--job-id: not a valid id (allowed: "
-        "1-128 of A-Z a-z 0-9 _ -)");
-    return NULL;
-  }
-  if (options->worker_id && !rcx_id_is_valid (options->worker_id)) {
-    g_set_error_literal (error, RCX_TRANSCODE_ERROR,
-        RCX_TRANSCODE_ERROR_CONFIG, "--worker-id: not a valid id (allowed: "
-        "1-128 of A-Z a-z 0-9 _ -)");
-    return NULL;
-  }
-  if (options->progress_interval < 0) {
-    g_set_error_literal (error, RCX_TRANSCODE_ERROR,
-        RCX_TRANSCODE_ERROR_CONFIG, "--job-progress-interval must not be "
-        "negative");
-    return NULL;
-  }
-  if (!(pg = open_database (error)))
-    return NULL;
+  if (!rcx_id_is_valid (options->job_id))
+    return usage_error (exit_code, NULL, error, "--job-id: not a valid id "
+        "(allowed: 1-128 of A-Z a-z 0-9 _ -)");
+  if (options->worker_id && !rcx_jobs_worker_id_is_valid (options->worker_id))
+    return usage_error (exit_code, options->job_id, error, "--worker-id: not "
+        "a valid id (allowed: 1-128 of A-Z a-z 0-9 _ - . : /)");
+  if (options->progress_interval <= 0)
+    return usage_error (exit_code, options->job_id, error,
+        "--job-progress-interval must be positive");
+  if (options->shutdown_timeout <= 0)
+    return usage_error (exit_code, options->job_id, error,
+        "--shutdown-timeout must be positive");
+  if (!(pg = open_database (&local)))
+    return usage_error (exit_code, options->job_id, error, local->message);
   worker_id = options->worker_id ? g_strdup (options->worker_id) :
       g_strdup_printf ("%s-%d", g_get_host_name (), (int) getpid ());
+  if (!rcx_jobs_worker_id_is_valid (worker_id))
+    return usage_error (exit_code, options->job_id, error, "the host name "
+        "makes no valid worker id: pass --worker-id");
   jobs = rcx_jobs_new (pg, worker_id);
 
+  r.options = options;
+  r.jobs = jobs;
+  r.job_id = options->job_id;
+  r.outer = transcode->cancellable;
+  g_mutex_init (&r.lock);
+  g_cond_init (&r.shutdown_cond);
+
   /* Claim: of two deliveries of one message exactly one runs it. */
-  if (!rcx_jobs_claim (jobs, options->job_id, &claim, &job, cancellable,
-          &local)) {
-    abandon_claim (jobs, options->job_id, worker_id, local);
-    if (g_cancellable_is_cancelled (cancellable))
-      g_set_error_literal (error, RCX_TRANSCODE_ERROR,
-          RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted");
-    else
-      g_set_error (error, RCX_TRANSCODE_ERROR,
-          g_error_matches (local, RCX_POSTGREST_ERROR,
-              RCX_POSTGREST_ERROR_AUTH) ? RCX_TRANSCODE_ERROR_CONFIG :
-          RCX_TRANSCODE_ERROR_FAILED, "claiming job %s: %s", options->job_id,
-          local->message);
-    return NULL;
+  if (!rcx_jobs_claim (jobs, options->job_id, &claim, &job, r.outer, &local)) {
+    answer = claim_failed (&r, local, exit_code, error);
+    run_clear (&r);
+    return answer;
   }
-  if (claim != RCX_JOB_CLAIMED) {
-    g_message ("job %s already taken/done (%s%s%s): nothing to do",
-        options->job_id, job && job->state ? job->state :
-        rcx_job_claim_to_string (claim), claim == RCX_JOB_BUSY
-        && job && job->worker_id ? " on " : "", claim == RCX_JOB_BUSY
-        && job && job->worker_id ? job->worker_id : "");
-    return skipped_summary (options->job_id, claim, job);
+  switch (claim) {
+    case RCX_JOB_CLAIMED:
+      break;
+    case RCX_JOB_BUSY:
+      g_message ("job %s is running on %s: not ours", options->job_id,
+          job->worker_id ? job->worker_id : "another worker");
+      *exit_code = RCX_JOB_EXIT_NOT_OURS;
+      g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS,
+          "job %s is running on another worker", options->job_id);
+      run_clear (&r);
+      return summary_new (options->job_id, "not-ours", "running on another "
+          "worker", NULL, job->state, NULL);
+    case RCX_JOB_DONE:
+      g_message ("job %s succeeded already: nothing to do", options->job_id);
+      *exit_code = RCX_JOB_EXIT_SUCCEEDED;
+      run_clear (&r);
+      answer = summary_new (options->job_id, "skipped", NULL, NULL,
+          job->state, NULL);
+      json_object_set_null_member (json_node_get_object (answer), "master");
+      return answer;
+    case RCX_JOB_FAILED:
+    case RCX_JOB_EXHAUSTED:
+      g_message ("job %s is failed%s: %s", options->job_id,
+          claim == RCX_JOB_EXHAUSTED ? " now" : " already",
+          job->error_reason ? job->error_reason : "no reason");
+      *exit_code = RCX_JOB_EXIT_FAILED;
+      g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INPUT,
+          "job %s is failed: %s", options->job_id,
+          job->error_reason ? job->error_reason : "no reason");
+      run_clear (&r);
+      return summary_new (options->job_id, claim == RCX_JOB_EXHAUSTED ?
+          "failed" : "skipped", job->error_reason, "permanent", job->state,
+          NULL);
   }
-  media_id = g_strdup (job->media_id);
-  if (media_id && !rcx_id_is_valid (media_id)) {
-    /* it would end up in object keys and filters: refuse it for good */
+  g_message ("job %s claimed by %s (attempt %d, media %s)", options->job_id,
+      worker_id, job->attempts, job->media_id ? job->media_id : "none");
+  if (job->media_id && !rcx_id_is_valid (job->media_id)) {
+    /* it would end up in object keys: refuse it for good */
     g_autofree gchar *reason = g_strdup_printf ("job %s: its media_id is "
         "not a valid id", options->job_id);
 
-    if (!rcx_jobs_fail (jobs, options->job_id, NULL, reason, cancellable,
+    if (!rcx_jobs_fail (jobs, options->job_id, NULL, reason, r.outer,
             &local))
       g_warning ("job %s: the failure could not be recorded: %s",
           options->job_id, local->message);
+    *exit_code = RCX_JOB_EXIT_FAILED;
     g_set_error_literal (error, RCX_TRANSCODE_ERROR,
         RCX_TRANSCODE_ERROR_INPUT, reason);
-    return NULL;
+    run_clear (&r);
+    return summary_new (options->job_id, "failed", reason, "permanent",
+        NULL, NULL);
   }
-  g_message ("job %s claimed by %s (attempt %d, media %s)", options->job_id,
-      worker_id, job->attempts, media_id ? media_id : "none");
 
-  /* Run it, progress to the job row from a thread of ours. */
-  writer_start (&writer, jobs, options->job_id, options->progress_interval);
+  /* Run it: progress and heartbeats from the writer's thread, SIGTERM
+   * releases first. */
+  r.run = g_cancellable_new ();
+  r.abandon = g_cancellable_new ();
+  r.cleanup = g_cancellable_new ();
+  r.writer = rcx_job_progress_new (jobs, options->job_id,
+      options->progress_interval, on_writer_stopped, &r);
+  if (r.outer)
+    r.outer_id = g_cancellable_connect (r.outer, G_CALLBACK (on_interrupted),
+        &r, NULL);
+  topts.cancellable = r.run;
+  topts.abandon = r.abandon;
+  topts.cleanup_cancellable = r.cleanup;
   topts.progress_func = on_progress;
-  topts.progress_data = &writer;
-  result = rcx_transcode_run (&topts, failure_out, &local);
-  writer_stop (&writer, result != NULL);
-  add_job_id (failure_out ? *failure_out : NULL, options->job_id);
+  topts.progress_data = &r;
+  result = rcx_transcode_run (&topts, &failure, &local);
+  if (result)
+    rcx_job_progress_set (r.writer, 100, TRUE);
+  rcx_job_progress_stop (r.writer, result ? DB_TIMEOUT : 0);
+
+  g_mutex_lock (&r.lock);
+  lost = r.lost;
+  interrupted = r.release_thread != NULL;
+  g_mutex_unlock (&r.lock);
+
+  if (lost) {
+    /* taken over: the database is the new worker's; change nothing */
+    run_finish (&r);
+    *exit_code = RCX_JOB_EXIT_NOT_OURS;
+    g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS,
+        "job %s: lost ownership: %s", options->job_id, r.lost_reason);
+    answer = summary_new (options->job_id, "not-ours", r.lost_reason, NULL,
+        NULL, result ? result : failure);
+    run_clear (&r);
+    return answer;
+  }
+  if (interrupted) {
+    run_finish (&r);
+    *exit_code = RCX_JOB_EXIT_RELEASED;
+    g_set_error_literal (error, RCX_TRANSCODE_ERROR,
+        RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted: the job was released");
+    answer = summary_new (options->job_id, "released", "interrupted",
+        "transient", NULL, result ? result : failure);
+    run_clear (&r);
+    return answer;
+  }
 
   if (!result) {
-    if (g_error_matches (local, RCX_TRANSCODE_ERROR,
-            RCX_TRANSCODE_ERROR_INTERRUPTED)
-        || g_error_matches (local, RCX_TRANSCODE_ERROR,
-            RCX_TRANSCODE_ERROR_CONFIG)) {
-      /* not the job's fault: someone else (or this worker, fixed) runs it */
-      release_job (jobs, options->job_id, media_id);
-    } else {
+    kind = classify (local);
+    if (kind == KIND_PERMANENT) {
       g_autoptr (GError) db_error = NULL;
 
-      if (rcx_jobs_fail (jobs, options->job_id, media_id, local->message,
-              cancellable, &db_error))
+      if (rcx_jobs_fail (jobs, options->job_id, NULL, local->message, r.outer,
+              &db_error)) {
         g_message ("job %s failed: %s", options->job_id, local->message);
-      else
+        *exit_code = RCX_JOB_EXIT_FAILED;
+        answer = summary_new (options->job_id, "failed", local->message,
+            "permanent", "failed", failure);
+      } else if (g_error_matches (db_error, RCX_JOBS_ERROR,
+              RCX_JOBS_ERROR_NOT_OURS)) {
+        *exit_code = RCX_JOB_EXIT_NOT_OURS;
+        answer = summary_new (options->job_id, "not-ours", db_error->message,
+            NULL, NULL, failure);
+      } else {
+        /* the database is away: the job stays ours until it looks stale */
         g_warning ("job %s: the failure could not be recorded: %s",
             options->job_id, db_error->message);
+        release_job (jobs, options->job_id);
+        *exit_code = RCX_JOB_EXIT_RELEASED;
+        answer = summary_new (options->job_id, "released", db_error->message,
+            "transient", NULL, failure);
+      }
+    } else {
+      /* not the job's fault: another attempt (or this worker, fixed) */
+      release_job (jobs, options->job_id);
+      *exit_code = kind == KIND_CONFIG ? RCX_JOB_EXIT_USAGE :
+          RCX_JOB_EXIT_RELEASED;
+      answer = summary_new (options->job_id, "released", local->message,
+          kind == KIND_CONFIG ? NULL : "transient", NULL, failure);
     }
-    g_propagate_error (error, g_steal_pointer (&local));
-    return NULL;
+    run_finish (&r);
+    run_clear (&r);
+    if (kind == KIND_CONFIG && local->domain != RCX_TRANSCODE_ERROR)
+      g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+          "%s", local->message);
+    else
+      g_propagate_error (error, g_steal_pointer (&local));
+    return answer;
   }
 
   /* Record the outputs. */
-  add_job_id (result, options->job_id);
   summary = json_node_get_object (result);
   outputs.streaming_url = summary_string (summary, "master");
   outputs.thumbnail_url = summary_string (summary, "thumbnail");
   outputs.duration_s = json_object_has_member (summary, "duration") ?
       json_object_get_double_member (summary, "duration") : -1;
   outputs.renditions = json_object_get_member (summary, "rungs");
-  if (!rcx_jobs_succeed (jobs, options->job_id, media_id, &outputs,
-          cancellable, &local)) {
-    g_autoptr (GError) failed = NULL;
-
-    if (g_cancellable_is_cancelled (cancellable)) {
-      release_job (jobs, options->job_id, media_id);
-      failed = g_error_new_literal (RCX_TRANSCODE_ERROR,
-          RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted");
-    } else {
-      failed = g_error_new (RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
-          "job %s: the outputs could not be recorded: %s", options->job_id,
-          local->message);
-    }
-    if (failure_out) {
-      JsonObject *o = json_node_get_object (result);
-
-      json_object_set_string_member (o, "status", g_error_matches (failed,
-              RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INTERRUPTED) ?
-          "interrupted" : "failed");
-      json_object_set_string_member (o, "error", failed->message);
-      *failure_out = g_steal_pointer (&result);
-    }
-    g_propagate_error (error, g_steal_pointer (&failed));
-    g_clear_pointer (&result, json_node_unref);
-    return NULL;
+  if (outputs.streaming_url == NULL) {
+    release_job (jobs, options->job_id);
+    run_finish (&r);
+    run_clear (&r);
+    *exit_code = RCX_JOB_EXIT_RELEASED;
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
+        "job %s: the transcode reported no master playlist",
+        options->job_id);
+    return summary_new (options->job_id, "released", (*error)->message,
+        "transient", NULL, result);
   }
+  if (!rcx_jobs_succeed (jobs, options->job_id, NULL, &outputs, r.outer,
+          &local)) {
+    g_mutex_lock (&r.lock);
+    interrupted = r.release_thread != NULL;
+    g_mutex_unlock (&r.lock);
+    if (g_error_matches (local, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS)
+        && !interrupted) {
+      *exit_code = RCX_JOB_EXIT_NOT_OURS;
+      answer = summary_new (options->job_id, "not-ours", local->message, NULL,
+          NULL, result);
+    } else {
+      /* interrupted (released by then), or the database away past the
+       * persistence */
+      if (!interrupted)
+        release_job (jobs, options->job_id);
+      *exit_code = RCX_JOB_EXIT_RELEASED;
+      answer = summary_new (options->job_id, "released",
+          g_cancellable_is_cancelled (r.outer) ? "interrupted" :
+          local->message, "transient", NULL, result);
+    }
+    run_finish (&r);
+    run_clear (&r);
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
+        "job %s: the outputs could not be recorded: %s", options->job_id,
+        local->message);
+    return answer;
+  }
+  run_finish (&r);
+  run_clear (&r);
   g_message ("job %s succeeded: %s", options->job_id, outputs.streaming_url);
-  return result;
+  *exit_code = RCX_JOB_EXIT_SUCCEEDED;
+  return summary_new (options->job_id, "succeeded", NULL, NULL, "succeeded",
+      result);
 }

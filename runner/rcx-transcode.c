@@ -10,6 +10,7 @@
 
 #include "rcx-builder.h"
 #include "rcx-hls.h"
+#include "rcx-job-progress.h"
 #include "rcx-probe.h"
 #include "rcx-progress.h"
 #include "rcx-store.h"
@@ -252,7 +253,7 @@ unpublish (Attempt * a)
   const RcxPipelineDesc *desc = a->plan->desc;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 
-  if (!a->store)
+  if (!a->store || g_cancellable_is_cancelled (a->options->abandon))
     return;
   if (a->early_master)
     g_ptr_array_add (names, g_strdup (desc->output.master));
@@ -266,8 +267,10 @@ unpublish (Attempt * a)
   for (guint i = 0; i < names->len; i++) {
     g_autoptr (GError) error = NULL;
 
-    /* not cancellable: this also runs after SIGTERM */
-    if (!rcx_store_delete (a->store, names->pdata[i], NULL, &error))
+    /* not the job's cancellable: this also runs after SIGTERM, until the
+     * cleanup deadline */
+    if (!rcx_store_delete (a->store, names->pdata[i],
+            a->options->cleanup_cancellable, &error))
       g_warning ("could not delete %s after the failure: %s",
           (const gchar *) names->pdata[i], error->message);
   }
@@ -517,27 +520,20 @@ on_tick (gpointer user_data)
     return G_SOURCE_CONTINUE;
   }
 
-  /* Without jobstatus: progress from how far the video got at the tee. */
+  /* Without jobstatus: progress from how far the video got at the tee,
+   * computed as jobstatus computes it. */
   if (!a->have_jobstatus) {
     GstClockTime reached;
-    gdouble elapsed = (now - a->start_us) / (gdouble) G_USEC_PER_SEC;
-    gdouble percent = -1, speed = 0;
-    GstClockTime eta = GST_CLOCK_TIME_NONE;
+    RcxProgressEstimate e;
 
     g_mutex_lock (&a->lock);
     reached = a->reached;
     g_mutex_unlock (&a->lock);
-    if (GST_CLOCK_TIME_IS_VALID (reached) && elapsed > 0) {
-      speed = (gdouble) reached / GST_SECOND / elapsed;
-      if (GST_CLOCK_TIME_IS_VALID (a->duration) && a->duration > 0) {
-        percent = MIN (100.0, 100.0 * reached / a->duration);
-        if (speed > 0 && reached < a->duration)
-          eta = (a->duration - reached) / speed;
-      }
-    }
-    rcx_progress_update (a->progress, percent, reached, speed, eta);
+    rcx_progress_estimate (reached, a->duration, 0,
+        (GstClockTime) (now - a->start_us) * GST_USECOND, FALSE, &e);
+    rcx_progress_update (a->progress, e.percent, reached, e.speed, e.eta);
     if (a->options->progress_func)
-      a->options->progress_func (percent, a->options->progress_data);
+      a->options->progress_func (e.percent, a->options->progress_data);
   }
   return G_SOURCE_CONTINUE;
 }

@@ -45,6 +45,14 @@ typedef struct {
   GCancellable *cancellable;    /* cancel to interrupt (no master is written) */
   RcxTranscodeProgressFunc progress_func;       /* may be NULL */
   gpointer progress_data;
+  /* Cleanup after a failure or an interruption (deleting the playlists
+   * that went up) stops when this is cancelled (NULL: it always runs to
+   * its end): job mode cancels it at the shutdown deadline. */
+  GCancellable *cleanup_cancellable;
+  /* Cancelled together with @cancellable when the job was taken over by
+   * another worker: stop at once and delete nothing (the outputs are the
+   * other worker's now). May be NULL. */
+  GCancellable *abandon;
 } RcxTranscodeOptions;
 
 /* Runs the job. On success returns the summary (see docs/runner.md); on
