@@ -249,6 +249,11 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(env["RCX_BUCKET"], {"Ref": "WasabiBucket"})
         self.assertEqual(env["RCX_QUEUE_URL"], {"Ref": "JobQueue"})
 
+    def test_every_parameter_documented(self):
+        with open(os.path.join(cfnspec.SOURCE_DIR, "docs", "configuration.md"), encoding="utf-8") as f:
+            doc = f.read()
+        self.assertEqual([p for p in self.params if f"| `{p}` |" not in doc], [])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
