@@ -34,10 +34,10 @@ import rcxtest  # noqa: E402
 from postgres import TEST_ORG, JobRows, Postgres  # noqa: E402
 from postgrest_fake import PostgrestFake  # noqa: E402
 from sqs_fake import SqsFake  # noqa: E402
+from test_runner_jobs import make_clip, one_rung_description  # noqa: E402
 
 IMAGE = os.environ.get("RCX_IMAGE", "rugbycodex:test")
 PODMAN = ["podman", "--runtime", "runc"]
-FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
 STOP_TIMEOUT = 120   # the task definition's stopTimeout
 FIGURES = {}
 
@@ -47,27 +47,6 @@ def podman(*args, check=True, timeout=300):
     if check and r.returncode != 0:
         raise AssertionError(f"podman {' '.join(args)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}")
     return r
-
-
-def make_clip(path, seconds, size="320x180"):
-    subprocess.run(FF + ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}",
-                         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-                         "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                         "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", path], check=True)
-    return path
-
-
-def one_rung_description(path):
-    with open(os.path.join(rcxtest.SOURCE_DIR, "pipelines", "hls-ladder.json")) as f:
-        d = json.load(f)
-    d["name"] = "container-one-rung"
-    d["ladder"] = [{"name": "180p", "height": 180, "bitrate": 300, "peak-bitrate": 600}]
-    d["encoders"] = [e for e in d["encoders"] if e["element"] == "x264enc"]
-    d["thumbnail"]["width"] = 160
-    with open(path, "w") as f:
-        json.dump(d, f)
-    os.chmod(path, 0o644)
-    return path
 
 
 def package_list(name):
@@ -101,6 +80,7 @@ class ContainerTest(JobRows, unittest.TestCase):
         cls.clip = make_clip(os.path.join(cls.dir, "match.mp4"), 6)
         cls.long_clip = make_clip(os.path.join(cls.dir, "long.mp4"), 240)
         cls.desc = one_rung_description(os.path.join(cls.dir, "one-rung.json"))
+        os.chmod(cls.desc, 0o644)   # read by the container's user
         cls.s3 = rcxtest.S3rver(buckets=("test",)).start()
         cls.pg = Postgres().start()
         cls.rest = PostgrestFake(cls.pg.dsn).start()

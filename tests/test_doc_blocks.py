@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The shell blocks of the docs that can run here do run.
 
-Convention (docs/README.md... and each page): a fenced block whose info
+Convention (also stated at the top of docs/deploy.md): a fenced block whose info
 string is `sh {runnable}` is run by this test with `sh -eu`, from the
 repository root, with RCX_BUILD_DIR pointing at the build tree; it must
 exit 0. Blocks that need AWS, a GPU or the operator's account are plain
