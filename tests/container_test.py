@@ -140,7 +140,7 @@ class ContainerTest(JobRows, unittest.TestCase):
         self.assertIn("NVIDIA_DRIVER_CAPABILITIES=compute,video,utility", cfg["Env"])
         self.assertEqual(cfg["User"], "rcx")
         # podman keeps a docker-format image's HEALTHCHECK beside Config
-        health = image.get("HealthCheck") or cfg.get("Healthcheck")
+        health = image.get("Healthcheck") or cfg.get("Healthcheck")
         self.assertEqual(health["Test"], ["CMD", "/usr/bin/rugbycodex-runner", "health"])
         r = podman("run", "--rm", "--entrypoint", "id", IMAGE, "-u")
         self.assertNotEqual(r.stdout.strip(), "0", "the worker does not run as root")
