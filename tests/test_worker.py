@@ -164,6 +164,7 @@ class Worker:
             self.proc.kill()
             self.proc.wait()
         self.stderr.close()
+        self.proc.stdout.close()
 
 
 class WorkerTests(JobRows, rcxtest.TestCase):
@@ -200,6 +201,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.conn = self.pg.connect()
         self.addCleanup(self.conn.close)
         self.proxy.clear_faults()
+        self.proxy.clear_log()
         self.sqs.clear_faults()
         self.rest.heal()
         self.queue = f"jobs-{uuid.uuid4().hex[:8]}"
@@ -272,6 +274,10 @@ class WorkerTests(JobRows, rcxtest.TestCase):
             cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' "
                         "WHERE id = %s", (minutes, job_id))
             cur.execute("SET session_replication_role = DEFAULT")
+
+    def clip_bytes(self):
+        with open(self.clip, "rb") as f:
+            return f.read()
 
     def report(self, row, text):
         print(f"[fault row] {row}: {text}", file=sys.stderr)
@@ -375,7 +381,8 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.send(self.body(job, media))
         w1 = Worker(self, self.queue)
         w1.wait("job-started", job, timeout=60)
-        self.poll(lambda: self.proxy.requests(method="PUT"), 60, "an upload to start")
+        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
+                  "an upload to start")
         self.assertEqual(self.job(job)["state"], "running")
         took = w1.stop(timeout=25)
         self.assertEqual(w1.proc.returncode, 0)
@@ -434,7 +441,9 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.send(self.body(job, media))
         w1 = Worker(self, self.queue)
         started = w1.wait("job-started", job, timeout=60)
-        self.poll(lambda: self.proxy.requests(method="PUT"), 60, "an upload to start")
+        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
+                  "an upload to start")
+        self.assertEqual(self.job(job)["state"], "running")
         w1.stop(signal.SIGKILL)
         # the child dies with its worker (PR_SET_PDEATHSIG)
         self.poll(lambda: not os.path.exists(f"/proc/{started['fields']['pid']}"), 10,
@@ -484,7 +493,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
     # -- bad sources -----------------------------------------------------------------------
     def test_bad_sources_fail_once_and_are_deleted(self):
         bad = {"zero-byte": b"", "not video": b"hello, not a video\n" * 100,
-               "corrupt": open(self.clip, "rb").read()[:4000] + os.urandom(20000)}
+               "corrupt": self.clip_bytes()[:4000] + os.urandom(20000)}
         jobs = {}
         for name, data in bad.items():
             key = f"in/bad-{uuid.uuid4().hex[:6]}.mp4"
@@ -584,7 +593,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
                     f"lapsed; rerun when SQS came back; done {took:.2f} s after the fault began")
 
     # -- the database down -------------------------------------------------------------------
-    def test_the_database_down_at_lookup_and_claim(self):
+    def test_the_database_down_at_lookup_and_at_finish(self):
         job, media = self.make_job("in/clip.mp4")
         self.send(self.body(job, media))
         self.rest.fail_all(503)
@@ -593,12 +602,33 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         start = time.monotonic()
         self.rest.heal()
         w.wait("job-succeeded", job, timeout=120)
+        w.wait("message-deleted", job)
         took = time.monotonic() - start
         self.assertEqual(self.job(job)["state"], "succeeded")
         self.assertEqual(self.queue_counts(), 0)
+        self.report("database down at lookup/claim", f"message backed off while the database was "
+                    f"down; job done {took:.2f} s after it came back")
+
+        # down while the job runs, back before the child gives up: the
+        # final state lands, the message is deleted once
+        job, media = self.make_job("in/clip.mp4")
+        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=3, count=1)
+        self.send(self.body(job, media))
+        w.wait("job-started", job, timeout=60)
+        self.poll(lambda: self.job(job)["state"] == "running", 30, "the claim")
+        self.rest.fail_all(503)
+        down = time.monotonic()
+        time.sleep(8)       # the outage itself: nothing to await
+        self.rest.heal()
+        w.wait("job-succeeded", job, timeout=120)
+        w.wait("message-deleted", job)
+        took = time.monotonic() - down
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        self.assertEqual(self.claims(job), 1)
+        self.assertEqual(self.queue_counts(), 0)
         w.stop()
-        self.report("database down at claim", f"message backed off while the database was down; "
-                    f"job done {took:.2f} s after it came back")
+        self.report("database down at finish", f"an 8 s outage across the end of the job: "
+                    f"succeeded once, {took:.2f} s after the outage began")
 
     # -- two workers, one message -----------------------------------------------------------
     def test_the_same_message_to_two_workers_transcodes_once(self):
