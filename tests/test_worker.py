@@ -26,9 +26,9 @@ from faultproxy import FaultProxy
 from postgres import TEST_ORG, JobRows, Postgres
 from postgrest_fake import PostgrestFake
 from sqs_fake import SqsFake
+from test_runner_jobs import make_clip, one_rung_description
 
 RUNNER = rcxtest.RUNNER
-FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
 BUCKET = "test"
 
 # Every change of a job row (test-only trigger): how many times a job was
@@ -49,26 +49,6 @@ BEGIN
 END $$;
 CREATE TRIGGER jobs_audit AFTER UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION job_audit_row();
 """
-
-
-def make_clip(path, seconds, size="320x180", rate=25):
-    subprocess.run(FF + ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
-                         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-                         "-ac", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                         "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", path], check=True)
-    return path
-
-
-def one_rung_description(path):
-    with open(os.path.join(rcxtest.SOURCE_DIR, "pipelines", "hls-ladder.json")) as f:
-        d = json.load(f)
-    d["name"] = "test-one-rung"
-    d["ladder"] = [{"name": "180p", "height": 180, "bitrate": 300, "peak-bitrate": 600}]
-    d["encoders"] = [e for e in d["encoders"] if e["element"] == "x264enc"]
-    d["thumbnail"]["width"] = 160
-    with open(path, "w") as f:
-        json.dump(d, f)
-    return path
 
 
 class FakeAgent:
