@@ -9,7 +9,7 @@
 
 #include "rcx-ids.h"
 
-G_DEFINE_QUARK (rcx - job - message - error - quark, rcx_job_message_error);
+G_DEFINE_QUARK (rcx-job-message-error-quark, rcx_job_message_error);
 
 static const gchar *const field_names[] = { "job_id", "media_id", "org_id" };
 
