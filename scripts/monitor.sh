@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --stack) stack="$2"; shift ;;
     --region) region="$2"; shift ;;
     -h|--help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *) echo "monitor: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
