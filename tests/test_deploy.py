@@ -255,5 +255,40 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual([p for p in self.params if f"| `{p}` |" not in doc], [])
 
 
+class DockerfileTest(unittest.TestCase):
+    """docker/Dockerfile, read statically (scripts/container-test.sh builds
+    and runs it): its packages come from scripts/packages only."""
+
+    def setUp(self):
+        with open(os.path.join(cfnspec.SOURCE_DIR, "docker", "Dockerfile"), encoding="utf-8") as f:
+            self.text = f.read()
+        self.stages = re.split(r"^FROM ", self.text, flags=re.M)[1:]
+
+    def test_two_stages_on_bookworm(self):
+        self.assertEqual(len(self.stages), 2)
+        self.assertTrue(all(s.startswith("debian:bookworm") for s in self.stages))
+
+    def test_packages_from_shared_lists(self):
+        build, final = self.stages
+        self.assertIn("/tmp/packages/build.txt", build)
+        self.assertNotIn("runtime.txt", build)
+        self.assertIn("/tmp/packages/runtime.txt", final)
+        self.assertNotIn("build.txt", final)
+        installs = re.findall(r"apt-get install .*?&&", self.text, flags=re.S)
+        self.assertEqual(len(installs), 2)
+        for cmd in installs:
+            words = [w for w in re.split(r"[\s\\]+", cmd) if w and not w.startswith("-")]
+            # apt-get install $(sed ... list) && ...: no package named inline
+            self.assertEqual(words[:2], ["apt-get", "install"])
+            self.assertTrue(words[2].startswith("$(sed"), cmd)
+
+    def test_runtime_settings(self):
+        final = self.stages[1]
+        self.assertIn("NVIDIA_DRIVER_CAPABILITIES=compute,video,utility", final)
+        self.assertRegex(final, r"(?m)^USER rcx$")
+        self.assertIn('ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/rcx-entrypoint"]', final)
+        self.assertIn('CMD ["/usr/bin/rugbycodex-runner", "health"]', final)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
