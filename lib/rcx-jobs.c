@@ -622,3 +622,88 @@ rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
   g_info ("job %s released", job_id);
   return TRUE;
 }
+
+/* ---- lookup for the SQS worker ------------------------------------------ */
+
+void
+rcx_job_lookup_free (RcxJobLookup * lookup)
+{
+  if (lookup == NULL)
+    return;
+  g_free (lookup->job_id);
+  g_free (lookup->media_id);
+  g_free (lookup->org_id);
+  g_free (lookup->state);
+  g_free (lookup->worker_id);
+  g_free (lookup->media_org_id);
+  g_free (lookup->source_key);
+  g_free (lookup);
+}
+
+RcxJobLookup *
+rcx_jobs_lookup (RcxJobs * jobs, const gchar * job_id,
+    GCancellable * cancellable, GError ** error)
+{
+  g_autoptr (RcxPostgrestQuery) jq = rcx_postgrest_query_new ("jobs");
+  g_autoptr (RcxPostgrestQuery) mq = rcx_postgrest_query_new ("media_assets");
+  g_autoptr (JsonArray) jrows = NULL;
+  g_autoptr (JsonArray) mrows = NULL;
+  g_autoptr (RcxJobLookup) lookup = NULL;
+  JsonObject *row;
+
+  rcx_postgrest_query_eq (jq, "id", job_id);
+  rcx_postgrest_query_select (jq, "id,media_id,org_id,state,worker_id");
+  jrows = rcx_postgrest_select (jobs->pg, jq, cancellable, error);
+  if (jrows == NULL)
+    return NULL;
+  if (json_array_get_length (jrows) == 0) {
+    g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND,
+        "job %s: no such job", job_id);
+    return NULL;
+  }
+  row = json_array_get_object_element (jrows, 0);
+  lookup = g_new0 (RcxJobLookup, 1);
+  lookup->job_id = g_strdup (job_id);
+  lookup->media_id = dup_string_member (row, "media_id");
+  lookup->org_id = dup_string_member (row, "org_id");
+  lookup->state = dup_string_member (row, "state");
+  lookup->worker_id = dup_string_member (row, "worker_id");
+  if (lookup->media_id == NULL)
+    return g_steal_pointer (&lookup);
+
+  rcx_postgrest_query_eq (mq, "id", lookup->media_id);
+  rcx_postgrest_query_select (mq, "org_id,source_key");
+  mrows = rcx_postgrest_select (jobs->pg, mq, cancellable, error);
+  if (mrows == NULL)
+    return NULL;
+  if (json_array_get_length (mrows) > 0) {
+    row = json_array_get_object_element (mrows, 0);
+    lookup->media_org_id = dup_string_member (row, "org_id");
+    lookup->source_key = dup_string_member (row, "source_key");
+  }
+  return g_steal_pointer (&lookup);
+}
+
+gboolean
+rcx_job_lookup_matches (const RcxJobLookup * lookup, const gchar * media_id,
+    const gchar * org_id, GError ** error)
+{
+  const gchar *why = NULL;
+
+  /* ids are UUIDs in the database; compare them as the database spells
+   * them (lower case) */
+  if (lookup->media_id == NULL
+      || g_ascii_strcasecmp (lookup->media_id, media_id) != 0)
+    why = "the message's media_id is not the job's";
+  else if (lookup->org_id == NULL
+      || g_ascii_strcasecmp (lookup->org_id, org_id) != 0)
+    why = "the message's org_id is not the job's";
+  else if (lookup->media_org_id == NULL)
+    why = "the job's media asset does not exist";
+  else if (g_ascii_strcasecmp (lookup->media_org_id, org_id) != 0)
+    why = "the organisation does not own the media";
+  if (why == NULL)
+    return TRUE;
+  g_set_error_literal (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_FOUND, why);
+  return FALSE;
+}

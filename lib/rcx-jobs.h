@@ -152,4 +152,33 @@ gboolean rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJob, rcx_job_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJobs, rcx_jobs_free)
 
+/* ---- lookup for the SQS worker ------------------------------------------ */
+
+/* What the worker reads before it spawns a job: the job row and its media
+ * asset. Only reads; the claim (in the child) decides who runs it. */
+typedef struct {
+  gchar *job_id;
+  gchar *media_id;              /* jobs.media_id */
+  gchar *org_id;                /* jobs.org_id */
+  gchar *state;                 /* jobs.state */
+  gchar *worker_id;             /* jobs.worker_id (NULL when none) */
+  gchar *media_org_id;          /* media_assets.org_id (NULL: no such row) */
+  gchar *source_key;            /* media_assets.source_key (may be NULL) */
+} RcxJobLookup;
+
+void rcx_job_lookup_free (RcxJobLookup * lookup);
+
+/* The job and its media asset; NULL with RCX_JOBS_ERROR_NOT_FOUND when
+ * there is no such job (a missing media asset leaves media_org_id NULL). */
+RcxJobLookup *rcx_jobs_lookup (RcxJobs * jobs, const gchar * job_id,
+    GCancellable * cancellable, GError ** error);
+
+/* TRUE when the message's @media_id and @org_id are the job's and the
+ * organisation owns the media; else FALSE with RCX_JOBS_ERROR_NOT_FOUND
+ * and a reason that names no id. */
+gboolean rcx_job_lookup_matches (const RcxJobLookup * lookup,
+    const gchar * media_id, const gchar * org_id, GError ** error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJobLookup, rcx_job_lookup_free)
+
 G_END_DECLS

@@ -2,7 +2,8 @@
  *
  *   rugbycodex-runner transcode SRC DST
  *   rugbycodex-runner pipeline --print [SRC DST] | --check FILE
- *   rugbycodex-runner worker
+ *   rugbycodex-runner worker [OPTION...]
+ *   rugbycodex-runner health
  *
  * Exit codes: 0 success, 1 the job failed, 2 usage or configuration error.
  *
@@ -23,6 +24,7 @@
 #include "rcx-probe.h"
 #include "rcx-transcode.h"
 #include "rcx-job-run.h"
+#include "rcx-worker.h"
 
 typedef enum
 {
@@ -41,7 +43,10 @@ static const gchar *const summary_text =
     "                      ladder in DST (a folder or s3://bucket/prefix/)\n"
     "  pipeline            Print the pipeline of a job (--print) or check a\n"
     "                      pipeline description (--check FILE)\n"
-    "  worker              Take jobs from SQS (not implemented yet)\n"
+    "  worker              Take jobs from an SQS queue, each run as a child\n"
+    "                      transcode --job-id (see docs/worker.md)\n"
+    "  health              Exit 0 while a worker's main loop is alive (for a\n"
+    "                      container HEALTHCHECK)\n"
     "\n"
     "Run 'rugbycodex-runner COMMAND --help' for a command's options.\n"
     "\n"
@@ -107,6 +112,8 @@ log_writer (GLogLevelFlags level, const GLogField * fields,
   const gchar *domain = NULL;
   const gchar *prefix;
 
+  if (rcx_worker_logs_json ())
+    return rcx_worker_log_writer (level, fields, n_fields, user_data);
   if (g_log_writer_is_journald (fileno (stderr)))
     return g_log_writer_journald (level, fields, n_fields, user_data);
 
@@ -523,16 +530,7 @@ cmd_pipeline (int argc, char **argv)
 static int
 cmd_worker (int argc, char **argv)
 {
-  for (int i = 1; i < argc; i++) {
-    if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
-      printf ("Usage:\n  rugbycodex-runner worker\n\n"
-          "Takes transcode jobs from SQS. Not implemented yet: exits with "
-          "2.\n\n%s\n", exit_codes_text);
-      return EXIT_OK;
-    }
-  }
-  print_error ("worker: not implemented yet");
-  return EXIT_USAGE;
+  return rcx_worker_main (argc, argv);
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -577,6 +575,8 @@ main (int argc, char **argv)
     return cmd_pipeline (argc - 1, argv + 1);
   if (strcmp (command, "worker") == 0)
     return cmd_worker (argc - 1, argv + 1);
+  if (strcmp (command, "health") == 0)
+    return rcx_worker_health_main (argc - 1, argv + 1);
 
   print_error ("unknown command \"%s\"", command);
   print_usage (stderr);

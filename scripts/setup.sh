@@ -5,13 +5,17 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-DEBS="meson ninja-build pkg-config gcc
-  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libxml2-dev libssl-dev
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  ffmpeg python3 python3-boto3 python3-botocore python3-psycopg2 python3-gi gir1.2-gstreamer-1.0 awscli
-  postgresql chromium iproute2 ca-certificates time"
+# The Debian packages come from scripts/packages/*.txt, the lists the
+# container image (docker/Dockerfile) installs from too. --container adds
+# what building and running that image here needs (scripts/container-test.sh).
+lists="build runtime test"
+if [ "${1:-}" = "--container" ]; then
+  lists="$lists container"
+fi
+DEBS=""
+for l in $lists; do
+  DEBS="$DEBS $(sed 's/#.*//' "scripts/packages/$l.txt")"
+done
 
 missing=""
 # Node.js may come from elsewhere than Debian (e.g. a nodesource build that
@@ -25,12 +29,18 @@ if [ -n "$missing" ]; then
   echo "setup: installing Debian packages:$missing"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
+  # shellcheck disable=SC2086 # $missing is a list of names, split on purpose
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
 # Test peers from the npm registry (s3rver, hls.js, playwright-core), pinned by
-# tests/node/package-lock.json.
-if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules ]; then
+# tests/node/package-lock.json. A symlinked node_modules is an install shared
+# with another checkout (a git worktree): npm ci would empty it through the
+# link, so it is left to the checkout that owns it.
+if [ -L tests/node/node_modules ]; then
+  :
+elif [ ! -d tests/node/node_modules ] ||
+  [ -n "$(find tests/node/package-lock.json -newer tests/node/node_modules)" ]; then
   echo "setup: installing npm test peers into tests/node"
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
   touch tests/node/node_modules
