@@ -12,6 +12,7 @@
 #include "rcx-hls.h"
 #include "rcx-probe.h"
 #include "rcx-progress.h"
+#include "rcx-schema.h"
 #include "rcx-store.h"
 
 G_DEFINE_QUARK (rcx-transcode-error-quark, rcx_transcode_error);
@@ -292,15 +293,15 @@ on_element_message (Attempt * a, GstMessage * msg)
   const GstStructure *s = gst_message_get_structure (msg);
   gint i;
 
-  if (gst_structure_has_name (s, "progress")) {
+  if (gst_structure_has_name (s, RCX_MSG_PROGRESS)) {
     gdouble percent = -1, speed = 0;
     guint64 position = GST_CLOCK_TIME_NONE, eta = G_MAXUINT64;
 
     a->have_jobstatus = TRUE;
-    gst_structure_get_double (s, "percent", &percent);
-    gst_structure_get_double (s, "speed", &speed);
-    gst_structure_get_uint64 (s, "position", &position);
-    gst_structure_get_uint64 (s, "eta", &eta);
+    gst_structure_get_double (s, RCX_FIELD_PERCENT, &percent);
+    gst_structure_get_double (s, RCX_FIELD_SPEED, &speed);
+    gst_structure_get_uint64 (s, RCX_FIELD_POSITION, &position);
+    gst_structure_get_uint64 (s, RCX_FIELD_ETA, &eta);
     rcx_progress_update (a->progress, percent, position, speed,
         eta == G_MAXUINT64 ? GST_CLOCK_TIME_NONE : eta);
     if (a->options->progress_func)
@@ -311,17 +312,18 @@ on_element_message (Attempt * a, GstMessage * msg)
   i = rung_index (a, msg->src);
   if (i < 0)
     return;
-  if (gst_structure_has_name (s, "wasabihlssink-segment")) {
+  if (gst_structure_has_name (s, RCX_MSG_HLS_SEGMENT)) {
     guint64 size = 0;
 
-    gst_structure_get_uint64 (s, "size", &size);
+    gst_structure_get_uint64 (s, RCX_FIELD_SIZE, &size);
     a->rungs[i].size += size;
     a->rungs[i].segments++;
     g_free (a->rungs[i].codecs);
-    a->rungs[i].codecs = g_strdup (gst_structure_get_string (s, "codecs"));
+    a->rungs[i].codecs = g_strdup (gst_structure_get_string (s,
+            RCX_FIELD_CODECS));
     g_atomic_int_inc (&a->activity);
     publish_early_master (a);
-  } else if (gst_structure_has_name (s, "wasabihlssink-rung")) {
+  } else if (gst_structure_has_name (s, RCX_MSG_HLS_RUNG)) {
     g_clear_pointer (&a->rungs[i].report, gst_structure_free);
     a->rungs[i].report = gst_structure_copy (s);
   }
@@ -587,11 +589,11 @@ attempt_run (Attempt * a, GError ** error)
   a->rungs = g_new0 (RungState, a->plan->n_rungs);
   a->reached = GST_CLOCK_TIME_NONE;
 
-  add_pad_probe (a->pipeline, "vt", "sink",
+  add_pad_probe (a->pipeline, RCX_ELEMENT_VIDEO_TEE, "sink",
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       tee_probe, a);
   for (guint i = 0; i < a->plan->n_rungs; i++) {
-    g_autofree gchar *name = g_strdup_printf ("enc%u", i);
+    g_autofree gchar *name = g_strdup_printf (RCX_ELEMENT_ENCODER_FORMAT, i);
     add_pad_probe (a->pipeline, name, "src", GST_PAD_PROBE_TYPE_BUFFER,
         activity_probe, a);
   }
@@ -870,11 +872,33 @@ failure_summary (const RcxTranscodeOptions * options, const GError * error,
 
 /* ---- the job ----------------------------------------------------------- */
 
+/* s3:// on the command line is the AWS CLI's form (the key literal, as
+ * `aws s3 cp` takes it); inside, s3:// strings are URIs. */
+static gchar *
+s3_path_to_uri (const gchar * path, gboolean allow_empty_key, GError ** error)
+{
+  g_autoptr (GError) local = NULL;
+  gchar *uri = rcx_s3_uri_from_path (path, allow_empty_key, &local);
+
+  if (!uri)
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+        "%s", local->message);
+  return uri;
+}
+
+gchar *
+rcx_transcode_destination_uri (const gchar * destination, GError ** error)
+{
+  if (g_str_has_prefix (destination, "s3://"))
+    return s3_path_to_uri (destination, TRUE, error);
+  return g_strdup (destination);
+}
+
 gchar *
 rcx_transcode_source_uri (const gchar * source, GError ** error)
 {
   if (g_str_has_prefix (source, "s3://"))
-    return g_strdup (source);
+    return s3_path_to_uri (source, FALSE, error);
   if (strstr (source, "://")) {
     g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
         "%s: only files and s3:// URIs are supported", source);
@@ -906,6 +930,7 @@ encoder_by_name (const RcxPipelineDesc * desc, const gchar * name)
 typedef struct
 {
   gchar *uri;
+  gchar *endpoint_uri;
   guint timeout;
   RcxSourceInfo info;
   GError *error;
@@ -917,6 +942,7 @@ static void
 probe_job_clear (ProbeJob * job)
 {
   g_free (job->uri);
+  g_free (job->endpoint_uri);
   rcx_source_info_clear (&job->info);
   g_clear_error (&job->error);
 }
@@ -926,7 +952,8 @@ probe_thread (gpointer data)
 {
   ProbeJob *job = data;
 
-  job->ok = rcx_probe_source (job->uri, job->timeout, &job->info, &job->error);
+  job->ok = rcx_probe_source (job->uri, job->endpoint_uri, job->timeout,
+      &job->info, &job->error);
   g_atomic_int_set (&job->done, TRUE);
   g_main_context_wakeup (NULL);
   g_atomic_rc_box_release_full (job, (GDestroyNotify) probe_job_clear);
@@ -948,6 +975,7 @@ probe_interruptible (const RcxTranscodeOptions * options, const gchar * uri,
   gboolean ok = FALSE;
 
   job->uri = g_strdup (uri);
+  job->endpoint_uri = g_strdup (options->endpoint_uri);
   job->timeout = options->probe_timeout;
   g_thread_unref (g_thread_new ("rcx-probe", probe_thread,
           g_atomic_rc_box_acquire (job)));
@@ -992,11 +1020,15 @@ open_store (const RcxTranscodeOptions * options, GError ** error)
 {
   g_auto (RcxS3Config) s3 = { 0 };
   g_autoptr (GError) local = NULL;
+  g_autofree gchar *location = NULL;
   RcxStore *store;
 
+  if (!(location = rcx_transcode_destination_uri (options->destination,
+              error)))
+    return NULL;
   rcx_s3_config_init (&s3);
   s3.endpoint_uri = g_strdup (options->endpoint_uri);
-  store = rcx_store_new (options->destination, &s3, &local);
+  store = rcx_store_new (location, &s3, &local);
   if (!store) {
     gboolean config = g_error_matches (local, G_IO_ERROR,
         G_IO_ERROR_INVALID_FILENAME)
@@ -1074,7 +1106,8 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
 
   while (TRUE) {
     RcxPlanOptions popts = {
-      .source = options->source,
+      .source = g_str_has_prefix (options->source, "s3://") ? uri :
+          options->source,
       .destination = rcx_store_get_location (store),
       .endpoint_uri = options->endpoint_uri,
     };
