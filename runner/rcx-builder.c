@@ -275,6 +275,8 @@ add_properties (RcxPlan * plan, const RcxPropertyDesc * props, guint n,
 static void
 add_source (RcxPlan * plan, const RcxPlanOptions * options)
 {
+  plan->source_factory = g_str_has_prefix (options->source, "s3://") ?
+      "wasabisrc" : "filesrc";
   if (g_str_has_prefix (options->source, "s3://")) {
     add (plan, "wasabisrc");
     add (plan, "name=" RCX_ELEMENT_SOURCE);
@@ -288,6 +290,7 @@ add_source (RcxPlan * plan, const RcxPlanOptions * options)
     set_later (plan, RCX_ELEMENT_SOURCE, "location", options->source);
   }
   add (plan, "!");
+  plan->source_tokens = plan->argv->len - 1;
 }
 
 /* Decoded video up to and including "tee name=vt". */
@@ -573,18 +576,11 @@ rcx_plan_free (RcxPlan * plan)
 }
 
 static gboolean
-apply_setting (GstElement * pipeline, const RcxPlanSetting * setting,
+apply_setting (GstElement * element, const RcxPlanSetting * setting,
     GError ** error)
 {
-  g_autoptr (GstElement) element = gst_bin_get_by_name (GST_BIN (pipeline),
-      setting->element);
   GParamSpec *pspec;
 
-  if (!element) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
-        "could not build the pipeline: no element named %s", setting->element);
-    return FALSE;
-  }
   /* The URI handler, not the property: it says why a URI is refused. */
   if (g_str_equal (setting->property, "uri") && GST_IS_URI_HANDLER (element))
     return gst_uri_handler_set_uri (GST_URI_HANDLER (element), setting->value,
@@ -602,22 +598,62 @@ apply_setting (GstElement * pipeline, const RcxPlanSetting * setting,
   return TRUE;
 }
 
+
 GstElement *
 rcx_plan_build (const RcxPlan * plan, GError ** error)
 {
   g_autoptr (GError) local = NULL;
   g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) source = NULL;
+  g_autoptr (GstElement) first = NULL;
 
-  pipeline = gst_parse_launchv_full ((const gchar **) plan->argv->pdata, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &local);
+  /* The source is made here, its location set before it is linked: the
+   * decoder's scheduling query at link time starts it. */
+  source = gst_element_factory_make (plan->source_factory,
+      RCX_ELEMENT_SOURCE);
+  if (!source) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "could not build the pipeline: no %s element", plan->source_factory);
+    return NULL;
+  }
+  for (guint i = 0; i < plan->settings->len; i++) {
+    const RcxPlanSetting *s = &g_array_index (plan->settings,
+        RcxPlanSetting, i);
+
+    if (g_str_equal (s->element, RCX_ELEMENT_SOURCE)
+        && !apply_setting (source, s, error))
+      return NULL;
+  }
+
+  pipeline = gst_parse_launchv_full ((const gchar **) plan->argv->pdata +
+      plan->source_tokens, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &local);
   if (!pipeline) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
         "could not build the pipeline: %s", local->message);
     return NULL;
   }
+  first = gst_bin_get_by_name (GST_BIN (pipeline), plan->explicit_decoder ?
+      RCX_ELEMENT_DEMUXER : RCX_ELEMENT_DECODER);
+  gst_bin_add (GST_BIN (pipeline), gst_object_ref (source));
+  if (!first || !gst_element_link (source, first)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "could not build the pipeline: the source does not link");
+    return NULL;
+  }
   for (guint i = 0; i < plan->settings->len; i++) {
-    if (!apply_setting (pipeline, &g_array_index (plan->settings,
-                RcxPlanSetting, i), error))
+    const RcxPlanSetting *s = &g_array_index (plan->settings,
+        RcxPlanSetting, i);
+    g_autoptr (GstElement) element = NULL;
+
+    if (g_str_equal (s->element, RCX_ELEMENT_SOURCE))
+      continue;
+    element = gst_bin_get_by_name (GST_BIN (pipeline), s->element);
+    if (!element) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+          "could not build the pipeline: no element named %s", s->element);
+      return NULL;
+    }
+    if (!apply_setting (element, s, error))
       return NULL;
   }
   return g_steal_pointer (&pipeline);

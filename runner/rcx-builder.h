@@ -60,6 +60,8 @@ typedef struct {
   gboolean flip;                /* videoflip for the orientation tag */
   gboolean deinterlace;
   gboolean jobstatus;           /* a jobstatus element named "status" */
+  const gchar *source_factory;  /* filesrc or wasabisrc */
+  guint source_tokens;          /* argv[0..source_tokens): "SRC name=source !" */
   const gchar *sink_factory;    /* wasabihlssink */
   GArray *settings;             /* RcxPlanSetting, in argv order */
   guint thumb_width, thumb_height;     /* thumbnail size */
@@ -86,8 +88,10 @@ RcxPlan *rcx_plan_new (const RcxPipelineDesc * desc, guint encoder_index,
     GError ** error);
 void rcx_plan_free (RcxPlan * plan);
 
-/* The pipeline of the plan: the tokens parsed, then the settings set (a
- * URI through the element's URI handler, so a refused URI is an error). */
+/* The pipeline of the plan: the source made with its settings (a URI
+ * through the element's URI handler, so a refused URI is an error), the
+ * other tokens parsed, the source linked to the decoder, then the sinks'
+ * settings set. */
 GstElement *rcx_plan_build (const RcxPlan * plan, GError ** error);
 
 /* "gst-launch-1.0 ..." with every token quoted for a POSIX shell, the
