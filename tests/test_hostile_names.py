@@ -105,9 +105,11 @@ class HostileNames(rcxtest.TestCase):
     def test_injection_name_is_a_file_name(self):
         os.makedirs(os.path.join(self.tmp, "inj"))
         make_clip(os.path.join(self.tmp, INJECTION))
+        # the file the injected pipeline would read: the uploader has it too
+        os.link(os.path.join(self.tmp, INJECTION), os.path.join(self.tmp, "inj", "a"))
         r = self.runner("transcode", "--progress", "none", INJECTION, "out")
-        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "PWNED.bin")), "injected filesink ran")
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNoInjection(self.tmp)
         for name in self.EXPECTED:
             self.assertTrue(os.path.exists(os.path.join(self.tmp, "out", name)), name)
