@@ -96,6 +96,7 @@
 #include "gstwasabihlssink.h"
 #include "gstwasabicommon.h"
 #include "gstrugbycodexelements.h"
+#include "rcx-ids.h"
 #include "rcx-hls.h"
 #include "rcx-store.h"
 #include "rcx-ts.h"
@@ -301,35 +302,6 @@ upload_free (Upload * upload)
 
 /* A segment name pattern: exactly one integer conversion (%d, %u, %05d...)
  * and nothing else for printf, giving a safe relative name. */
-static gboolean
-segment_name_is_valid (const gchar * pattern)
-{
-  const gchar *p;
-  guint conversions = 0;
-  g_autofree gchar *sample = NULL;
-
-  if (pattern == NULL)
-    return FALSE;
-  for (p = pattern; *p != '\0'; p++) {
-    guint digits = 0;
-
-    if (*p != '%')
-      continue;
-    p++;
-    while (g_ascii_isdigit (*p) && digits < 2) {
-      p++;
-      digits++;
-    }
-    if (*p != 'd' && *p != 'u')
-      return FALSE;
-    conversions++;
-  }
-  if (conversions != 1)
-    return FALSE;
-  sample = g_strdup_printf (pattern, 0);
-  return rcx_store_name_is_safe (sample);
-}
-
 static void
 fail_locked (GstWasabiHlsSink * self)
 {
@@ -771,7 +743,7 @@ gst_wasabi_hls_sink_start (GstWasabiHlsSink * self)
         ("No location set"), ("Set a folder or s3://bucket/prefix/"));
     return FALSE;
   }
-  if (!segment_name_is_valid (segment_name)) {
+  if (!rcx_segment_name_is_valid (segment_name)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid segment-name \"%s\"", segment_name),
         ("One integer conversion such as %%05d, giving a relative name"));
