@@ -554,8 +554,7 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_URI,
       g_param_spec_string ("uri", "URI",
           "Object to write: s3://bucket/key, percent-encoded (sets bucket "
-          "and key)", NULL,
-          flags));
+          "and key)", NULL, flags));
   /**
    * GstWasabiSink:bucket:
    *

@@ -618,8 +618,7 @@ gst_wasabi_src_class_init (GstWasabiSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_URI,
       g_param_spec_string ("uri", "URI",
           "Object to read: s3://bucket/key, percent-encoded (sets bucket "
-          "and key)", NULL,
-          flags));
+          "and key)", NULL, flags));
   /**
    * GstWasabiSrc:bucket:
    *

@@ -609,8 +609,7 @@ rcx_plan_build (const RcxPlan * plan, GError ** error)
 
   /* The source is made here, its location set before it is linked: the
    * decoder's scheduling query at link time starts it. */
-  source = gst_element_factory_make (plan->source_factory,
-      RCX_ELEMENT_SOURCE);
+  source = gst_element_factory_make (plan->source_factory, RCX_ELEMENT_SOURCE);
   if (!source) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         "could not build the pipeline: no %s element", plan->source_factory);

@@ -689,22 +689,24 @@ master_playlist (Attempt * a)
   for (guint i = 0; i < n; i++) {
     const GstStructure *s = a->rungs[i].report;
     const gchar *folder = a->plan->rungs[i].folder;
-    gchar *uri = g_strdup_printf ("%s/%s", folder, get_string (s, "playlist"));
+    gchar *uri =
+        g_strdup_printf ("%s/%s", folder, get_string (s, RCX_FIELD_PLAYLIST));
     gchar *iframe_uri = g_strdup_printf ("%s/%s", folder,
-        get_string (s, "iframe-playlist"));
+        get_string (s, RCX_FIELD_IFRAME_PLAYLIST));
 
     g_ptr_array_add (strings, uri);
     g_ptr_array_add (strings, iframe_uri);
     variants[i].uri = uri;
     variants[i].iframe_uri = iframe_uri;
-    variants[i].bandwidth = get_uint (s, "bandwidth");
-    variants[i].average_bandwidth = get_uint (s, "average-bandwidth");
-    variants[i].iframe_bandwidth = get_uint (s, "iframe-bandwidth");
-    variants[i].codecs = get_string (s, "codecs");
-    variants[i].video_codec = gst_structure_get_string (s, "video-codec");
-    variants[i].width = get_int (s, "width");
-    variants[i].height = get_int (s, "height");
-    variants[i].frame_rate = get_double (s, "frame-rate");
+    variants[i].bandwidth = get_uint (s, RCX_FIELD_BANDWIDTH);
+    variants[i].average_bandwidth = get_uint (s, RCX_FIELD_AVERAGE_BANDWIDTH);
+    variants[i].iframe_bandwidth = get_uint (s, RCX_FIELD_IFRAME_BANDWIDTH);
+    variants[i].codecs = get_string (s, RCX_FIELD_CODECS);
+    variants[i].video_codec =
+        gst_structure_get_string (s, RCX_FIELD_VIDEO_CODEC);
+    variants[i].width = get_int (s, RCX_FIELD_WIDTH);
+    variants[i].height = get_int (s, RCX_FIELD_HEIGHT);
+    variants[i].frame_rate = get_double (s, RCX_FIELD_FRAME_RATE);
   }
   return rcx_hls_master_playlist (variants, n);
 }
@@ -804,7 +806,7 @@ summary (Attempt * a, RcxStore * store, const gchar * fallback_reason,
     const RcxPlanRung *r = &a->plan->rungs[i];
     const GstStructure *s = a->rungs[i].report;
     g_autofree gchar *playlist = g_strdup_printf ("%s/%s", r->folder,
-        get_string (s, "playlist"));
+        get_string (s, RCX_FIELD_PLAYLIST));
     g_autofree gchar *location = rcx_store_get_uri (store, playlist);
 
     json_builder_begin_object (b);
@@ -821,17 +823,17 @@ summary (Attempt * a, RcxStore * store, const gchar * fallback_reason,
     json_builder_set_member_name (b, "target_peak_bitrate");
     json_builder_add_int_value (b, (gint64) r->desc->peak_bitrate * 1000);
     json_builder_set_member_name (b, "bandwidth");
-    json_builder_add_int_value (b, get_uint (s, "bandwidth"));
+    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_BANDWIDTH));
     json_builder_set_member_name (b, "average_bandwidth");
-    json_builder_add_int_value (b, get_uint (s, "average-bandwidth"));
+    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_AVERAGE_BANDWIDTH));
     json_builder_set_member_name (b, "codecs");
-    json_builder_add_string_value (b, get_string (s, "codecs"));
+    json_builder_add_string_value (b, get_string (s, RCX_FIELD_CODECS));
     json_builder_set_member_name (b, "size");
     json_builder_add_int_value (b, a->rungs[i].size);
     json_builder_set_member_name (b, "segments");
-    json_builder_add_int_value (b, get_uint (s, "segments"));
+    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_SEGMENTS));
     json_builder_set_member_name (b, "duration");
-    json_builder_add_double_value (b, get_double (s, "duration"));
+    json_builder_add_double_value (b, get_double (s, RCX_FIELD_DURATION));
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -1023,8 +1025,7 @@ open_store (const RcxTranscodeOptions * options, GError ** error)
   g_autofree gchar *location = NULL;
   RcxStore *store;
 
-  if (!(location = rcx_transcode_destination_uri (options->destination,
-              error)))
+  if (!(location = rcx_transcode_destination_uri (options->destination, error)))
     return NULL;
   rcx_s3_config_init (&s3);
   s3.endpoint_uri = g_strdup (options->endpoint_uri);
