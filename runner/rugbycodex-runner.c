@@ -262,7 +262,9 @@ cmd_transcode (int argc, char **argv)
   g_option_context_add_group (context, gst_init_get_option_group ());
   g_option_context_set_summary (context,
       "SRC is a file or s3://bucket/key; DST is a folder or\n"
-      "s3://bucket/prefix/. Writes one folder per rung (media playlist,\n"
+      "s3://bucket/prefix/. Keys are taken literally, as `aws s3 cp` takes\n"
+      "them (s3://b/a%20b is the key \"a%20b\"): quote them for the shell\n"
+      "only. Writes one folder per rung (media playlist,\n"
       "I-frame playlist, segments), thumbnail.jpg, and the master playlist\n"
       "last. While it runs (output.publish-live, the default) the media\n"
       "playlists are EVENT playlists and a master goes up once every rung\n"

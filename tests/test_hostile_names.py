@@ -146,15 +146,19 @@ class HostileNames(rcxtest.TestCase):
         client = s3.boto3()
         clip = make_clip(os.path.join(self.tmp, "clip.mp4"))
         keys = S3_KEYS + [long_key("up/long", 1024)]
+        no_endpoint = s3.env()
+        no_endpoint.pop("AWS_ENDPOINT_URL_S3")
         for i, key in enumerate(keys):
             with self.subTest(key=key[:80]):
                 client.upload_file(clip, BUCKET, key)
                 # the destination prefix carries the same characters (a long
                 # one leaves room for the longest name under it)
                 prefix = (long_key(f"out/{i}", 1000) if len(key.encode()) > 1000 else f"out/{i} {key}") + "/"
-                r = subprocess.run([RUNNER, "transcode", "--progress", "none",
+                # the endpoint only on the command line: the probe, the
+                # elements and the runner's store get it as a setting
+                r = subprocess.run([RUNNER, "transcode", "--progress", "none", "--endpoint-url", s3.endpoint,
                                     f"s3://{BUCKET}/{key}", f"s3://{BUCKET}/{prefix}"],
-                                   capture_output=True, text=True, timeout=180, env=s3.env(), cwd=self.tmp)
+                                   capture_output=True, text=True, timeout=180, env=no_endpoint, cwd=self.tmp)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 summary = json.loads(r.stdout)
                 stored = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]}
@@ -170,11 +174,9 @@ class HostileNames(rcxtest.TestCase):
                 printed = f"printed/{i}/" if len(key.encode()) > 1000 else f"printed/{i} {key}/"
                 r = subprocess.run([RUNNER, "pipeline", "--print", "--endpoint-url", s3.endpoint,
                                     f"s3://{BUCKET}/{key}", f"s3://{BUCKET}/{printed}"],
-                                   capture_output=True, text=True, timeout=120, env=s3.env(), cwd=self.tmp)
+                                   capture_output=True, text=True, timeout=120, env=no_endpoint, cwd=self.tmp)
                 self.assertEqual(r.returncode, 0, r.stderr)
-                env = s3.env()
-                env.pop("AWS_ENDPOINT_URL_S3")
-                self.run_printed(r.stdout.strip(), self.tmp, env)
+                self.run_printed(r.stdout.strip(), self.tmp, no_endpoint)
                 stored = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix=printed)["Contents"]}
                 for f in self.PRINTED:
                     self.assertIn(printed + f, stored)
