@@ -1,8 +1,11 @@
-/* rcx-ids.c: the allowlist for outside identifiers.
+/* rcx-ids.c: the allowlist for outside identifiers, and the one check of
+ * a segment name template (the HLS sink at run time, the description
+ * loader for `pipeline --check`).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-ids.h"
+#include "rcx-store.h"
 
 #define RCX_ID_MAX_LENGTH 128
 
@@ -20,4 +23,33 @@ rcx_id_is_valid (const gchar * id)
       return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+rcx_segment_name_is_valid (const gchar * pattern)
+{
+  guint conversions = 0;
+  g_autofree gchar *sample = NULL;
+
+  if (pattern == NULL)
+    return FALSE;
+  for (const gchar * p = pattern; *p != '\0'; p++) {
+    guint digits = 0;
+
+    if (*p != '%')
+      continue;
+    p++;
+    /* a width of at most two digits: the template goes to printf */
+    while (g_ascii_isdigit (*p) && digits < 2) {
+      p++;
+      digits++;
+    }
+    if (*p != 'd' && *p != 'u')
+      return FALSE;
+    conversions++;
+  }
+  if (conversions != 1)
+    return FALSE;
+  sample = g_strdup_printf (pattern, 0);
+  return rcx_store_name_is_safe (sample);
 }

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-pipeline-desc.h"
+#include "rcx-ids.h"
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -567,7 +568,6 @@ parse_output (RcxPipelineDesc * desc, JsonObject * root, GError ** error)
   };
   JsonObject *output;
   g_autoptr (GError) local = NULL;
-  const gchar *pct;
 
   desc->output.master = g_strdup ("master.m3u8");
   desc->output.rung_folder = g_strdup ("{name}");
@@ -632,19 +632,13 @@ parse_output (RcxPipelineDesc * desc, JsonObject * root, GError ** error)
           "{name}, {height})");
   }
 
-  /* One integer conversion (%d, %05d, ...) and nothing else with a '%'. */
-  pct = strchr (desc->output.segment, '%');
-  {
-    const gchar *p = pct ? pct + 1 : NULL;
-    while (p && g_ascii_isdigit (*p))
-      p++;
-    if (!p || (*p != 'd' && *p != 'u') || strchr (p, '%')
-        || strchr (desc->output.segment, '/')
-        || !g_str_has_suffix (desc->output.segment, ".ts"))
-      return invalid (error, "output", "segment",
-          "must be a file name ending in .ts with one %%d or %%05d "
-          "(the segment index)");
-  }
+  /* The sink's own check (rcx-ids.c), and a file name ending in .ts. */
+  if (!rcx_segment_name_is_valid (desc->output.segment)
+      || strchr (desc->output.segment, '/')
+      || !g_str_has_suffix (desc->output.segment, ".ts"))
+    return invalid (error, "output", "segment",
+        "must be a file name ending in .ts with one %%d or %%05d "
+        "(the segment index)");
   return TRUE;
 }
 

@@ -175,31 +175,50 @@ bucket_is_valid (const gchar * bucket)
   return g_ascii_isalnum (bucket[0]) && strstr (bucket, "..") == NULL;
 }
 
-gboolean
-rcx_s3_uri_parse (const gchar * uri, gchar ** bucket, gchar ** key,
-    gboolean allow_empty_key, GError ** error)
+/* Splits "s3://bucket/rest" and checks both parts; with @decode, rest is
+ * an RFC 3986 path (percent-decoded, no raw '?' or '#'), else a literal
+ * key. */
+static gboolean
+split_location (const gchar * location, gboolean decode, gchar ** bucket,
+    gchar ** key, gboolean allow_empty_key, GError ** error)
 {
   const gchar *rest, *slash;
   g_autofree gchar *b = NULL;
   g_autofree gchar *k = NULL;
 
-  if (uri == NULL || g_ascii_strncasecmp (uri, "s3://", 5) != 0) {
+  if (location == NULL || g_ascii_strncasecmp (location, "s3://", 5) != 0) {
     set_s3_error (error, RCX_S3_ERROR_SETTINGS, 0, NULL, NULL,
-        "'%s' is not an s3://bucket/key URI", STR_NULL (uri));
+        "'%s' is not an s3://bucket/key URI", STR_NULL (location));
     return FALSE;
   }
-  rest = uri + 5;
+  rest = location + 5;
   slash = strchr (rest, '/');
   b = slash ? g_strndup (rest, slash - rest) : g_strdup (rest);
-  k = g_strdup (slash ? slash + 1 : "");
   if (!bucket_is_valid (b)) {
     set_s3_error (error, RCX_S3_ERROR_SETTINGS, 0, NULL, NULL,
-        "'%s' has no valid bucket name", uri);
+        "'%s' has no valid bucket name", location);
+    return FALSE;
+  }
+  rest = slash ? slash + 1 : "";
+  if (decode && strpbrk (rest, "?#") != NULL) {
+    /* a query or fragment is not part of the key: refused rather than
+     * silently dropped (a key with '?' or '#' is written %3F, %23) */
+    set_s3_error (error, RCX_S3_ERROR_SETTINGS, 0, NULL, NULL,
+        "'%s' has a query or fragment; percent-encode '?' and '#' in keys",
+        location);
+    return FALSE;
+  }
+  /* NULL for a '%' not followed by two hex digits, and for "%00" */
+  k = decode ? g_uri_unescape_string (rest, NULL) : g_strdup (rest);
+  if (k == NULL) {
+    set_s3_error (error, RCX_S3_ERROR_SETTINGS, 0, NULL, NULL,
+        "'%s' is not a valid URI: a '%%' must start an escape such as %%20",
+        location);
     return FALSE;
   }
   if (k[0] == '\0' ? !allow_empty_key : !rcx_s3_key_is_safe (k)) {
     set_s3_error (error, RCX_S3_ERROR_SETTINGS, 0, NULL, NULL,
-        "'%s' has no valid object key", uri);
+        "'%s' has no valid object key", location);
     return FALSE;
   }
   if (bucket)
@@ -207,6 +226,43 @@ rcx_s3_uri_parse (const gchar * uri, gchar ** bucket, gchar ** key,
   if (key)
     *key = g_steal_pointer (&k);
   return TRUE;
+}
+
+gboolean
+rcx_s3_uri_parse (const gchar * uri, gchar ** bucket, gchar ** key,
+    gboolean allow_empty_key, GError ** error)
+{
+  return split_location (uri, TRUE, bucket, key, allow_empty_key, error);
+}
+
+gboolean
+rcx_s3_path_parse (const gchar * path, gchar ** bucket, gchar ** key,
+    gboolean allow_empty_key, GError ** error)
+{
+  return split_location (path, FALSE, bucket, key, allow_empty_key, error);
+}
+
+gchar *
+rcx_s3_uri_build (const gchar * bucket, const gchar * key)
+{
+  /* Only unreserved characters and '/' stay as they are: the URI then
+   * needs no quoting anywhere (shell, gst-launch, playlists, logs). */
+  g_autofree gchar *escaped = g_uri_escape_string (key ? key : "", "/",
+      FALSE);
+
+  return g_strconcat ("s3://", bucket, "/", escaped, NULL);
+}
+
+gchar *
+rcx_s3_uri_from_path (const gchar * path, gboolean allow_empty_key,
+    GError ** error)
+{
+  g_autofree gchar *bucket = NULL;
+  g_autofree gchar *key = NULL;
+
+  if (!rcx_s3_path_parse (path, &bucket, &key, allow_empty_key, error))
+    return NULL;
+  return rcx_s3_uri_build (bucket, key);
 }
 
 /* ---- the client ------------------------------------------------------- */

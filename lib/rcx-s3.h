@@ -46,10 +46,28 @@ void rcx_s3_config_copy (RcxS3Config * dest, const RcxS3Config * src);
 
 /* ---- URIs and keys ---------------------------------------------------- */
 
-/* "s3://bucket/key/with/slashes" -> bucket, key. The key may be empty
- * (a prefix) only when @allow_empty_key. */
+/* An s3:// URI (RFC 3986, as GStreamer's URI handlers and awss3src take
+ * them) -> bucket, key: "s3://media/up/a%20b%2Bc.mp4" is the key
+ * "up/a b+c.mp4". Refuses bad escapes, "%00", and a raw '?' or '#' (a
+ * query or fragment is not part of a key). The key may be empty (a
+ * prefix) only when @allow_empty_key. */
 gboolean rcx_s3_uri_parse (const gchar * uri, gchar ** bucket, gchar ** key,
     gboolean allow_empty_key, GError ** error);
+
+/* The AWS CLI's form, "s3://bucket/key" with the key taken literally
+ * (as `aws s3 cp` does): "s3://media/up/a%20b.mp4" is the key
+ * "up/a%20b.mp4". Used only where people type keys (the runner's command
+ * line); everything inside takes URIs. */
+gboolean rcx_s3_path_parse (const gchar * path, gchar ** bucket,
+    gchar ** key, gboolean allow_empty_key, GError ** error);
+
+/* The URI of @key in @bucket: every byte but [A-Za-z0-9-._~/]
+ * percent-encoded, so rcx_s3_uri_parse() gives @key back. */
+gchar *rcx_s3_uri_build (const gchar * bucket, const gchar * key);
+
+/* rcx_s3_path_parse() then rcx_s3_uri_build(). */
+gchar *rcx_s3_uri_from_path (const gchar * path, gboolean allow_empty_key,
+    GError ** error);
 
 /* FALSE for keys with "." or ".." segments, control characters, a leading
  * '/', or longer than 1024 bytes: refused before anything is sent. */

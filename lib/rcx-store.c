@@ -83,8 +83,7 @@ init_s3 (RcxStore * store, const gchar * location, const RcxS3Config * s3,
       return FALSE;
     }
   }
-  store->location = g_strdup_printf ("s3://%s/%s", store->bucket,
-      store->prefix);
+  store->location = rcx_s3_uri_build (store->bucket, store->prefix);
 
   if (s3 == NULL) {
     rcx_s3_config_init (&defaults);
@@ -198,8 +197,11 @@ rcx_store_get_uri (const RcxStore * store, const gchar * name)
 {
   if (!rcx_store_name_is_safe (name))
     return NULL;
-  if (store->client != NULL)
-    return g_strconcat (store->location, name, NULL);
+  if (store->client != NULL) {
+    g_autofree gchar *key = s3_key (store, name);
+
+    return rcx_s3_uri_build (store->bucket, key);
+  }
   return g_build_filename (store->dir, name, NULL);
 }
 

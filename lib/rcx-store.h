@@ -24,8 +24,9 @@ G_BEGIN_DECLS
 
 typedef struct _RcxStore RcxStore;
 
-/* @s3: settings for s3:// locations (copied; NULL: defaults and the
- * environment). A local folder is created when missing. */
+/* @location: a folder, a file:// URI or an s3:// URI (RFC 3986:
+ * percent-decoded, see rcx_s3_uri_parse). @s3: settings for s3://
+ * locations (copied; NULL: defaults and the environment). A local folder is created when missing. */
 RcxStore *rcx_store_new (const gchar * location, const RcxS3Config * s3,
     GError ** error);
 RcxStore *rcx_store_ref (RcxStore * store);
@@ -33,11 +34,12 @@ void rcx_store_unref (RcxStore * store);
 
 gboolean rcx_store_is_s3 (const RcxStore * store);
 
-/* The location as normalised: "s3://bucket/prefix/" or an absolute folder
- * path. */
+/* The location as normalised: "s3://bucket/prefix/" (percent-encoded)
+ * or an absolute folder path. */
 const gchar *rcx_store_get_location (const RcxStore * store);
 
-/* Full location of @name: "s3://bucket/prefix/name" or "/abs/dir/name".
+/* Full location of @name: "s3://bucket/prefix/name" (percent-encoded)
+ * or "/abs/dir/name".
  * NULL when @name is not safe. */
 gchar *rcx_store_get_uri (const RcxStore * store, const gchar * name);
 

@@ -68,6 +68,7 @@
 
 #include <rcx-ids.h>
 #include <rcx-jobs.h>
+#include <rcx-schema.h>
 #include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_job_status_debug);
@@ -360,16 +361,16 @@ build_message (GstJobStatus * self, GstClockTime now_rt, gdouble * percent_out)
     eta = duration > position ?
         (GstClockTime) ((gdouble) (duration - position) / speed) : 0;
 
-  s = gst_structure_new ("progress",
-      "percent", G_TYPE_DOUBLE, percent,
-      "position", G_TYPE_UINT64, (guint64) position,
-      "duration", G_TYPE_UINT64, (guint64) duration,
-      "frames", G_TYPE_UINT64, self->frames,
-      "speed", G_TYPE_DOUBLE, speed,
-      "eta", G_TYPE_UINT64, (guint64) eta,
-      "eos", G_TYPE_BOOLEAN, self->eos, NULL);
+  s = gst_structure_new (RCX_MSG_PROGRESS,
+      RCX_FIELD_PERCENT, G_TYPE_DOUBLE, percent,
+      RCX_FIELD_POSITION, G_TYPE_UINT64, (guint64) position,
+      RCX_FIELD_DURATION, G_TYPE_UINT64, (guint64) duration,
+      RCX_FIELD_FRAMES, G_TYPE_UINT64, self->frames,
+      RCX_FIELD_SPEED, G_TYPE_DOUBLE, speed,
+      RCX_FIELD_ETA, G_TYPE_UINT64, (guint64) eta,
+      RCX_FIELD_EOS, G_TYPE_BOOLEAN, self->eos, NULL);
   if (self->job_id)
-    gst_structure_set (s, "job-id", G_TYPE_STRING, self->job_id, NULL);
+    gst_structure_set (s, RCX_FIELD_JOB_ID, G_TYPE_STRING, self->job_id, NULL);
 
   *percent_out = percent;
   self->last_post_rt = now_rt;

@@ -186,7 +186,7 @@ gst_wasabi_make_uri (const gchar * bucket, const gchar * key)
 {
   if (bucket == NULL)
     return NULL;
-  return g_strdup_printf ("s3://%s/%s", bucket, key ? key : "");
+  return rcx_s3_uri_build (bucket, key);
 }
 
 gboolean

@@ -73,11 +73,14 @@ gboolean gst_wasabi_connection_get_property (GstElement * element,
 gboolean gst_wasabi_element_settings_mutable (GstElement * element,
     const gchar * what);
 
-/* "s3://bucket/key" (NULL when bucket is NULL). */
+/* The URI handlers' get_uri: "s3://bucket/key" with the key
+ * percent-encoded (rcx_s3_uri_build), so that set_uri of it reaches the
+ * same object (NULL when bucket is NULL). */
 gchar *gst_wasabi_make_uri (const gchar * bucket, const gchar * key);
 
 /* The URI handler's set_uri and the "uri" property: parses @uri (NULL
- * clears) into *@bucket and *@key under the object lock, refusing with
+ * clears; an RFC 3986 URI, percent-decoded by rcx_s3_uri_parse) into
+ * *@bucket and *@key under the object lock, refusing with
  * GST_URI_ERROR_BAD_STATE once the element is past READY. */
 gboolean gst_wasabi_set_object_uri (GstElement * element, const gchar * uri,
     gchar ** bucket, gchar ** key, GError ** error);

@@ -96,6 +96,8 @@
 #include "gstwasabihlssink.h"
 #include "gstwasabicommon.h"
 #include "gstrugbycodexelements.h"
+#include "rcx-ids.h"
+#include "rcx-schema.h"
 #include "rcx-hls.h"
 #include "rcx-store.h"
 #include "rcx-ts.h"
@@ -301,35 +303,6 @@ upload_free (Upload * upload)
 
 /* A segment name pattern: exactly one integer conversion (%d, %u, %05d...)
  * and nothing else for printf, giving a safe relative name. */
-static gboolean
-segment_name_is_valid (const gchar * pattern)
-{
-  const gchar *p;
-  guint conversions = 0;
-  g_autofree gchar *sample = NULL;
-
-  if (pattern == NULL)
-    return FALSE;
-  for (p = pattern; *p != '\0'; p++) {
-    guint digits = 0;
-
-    if (*p != '%')
-      continue;
-    p++;
-    while (g_ascii_isdigit (*p) && digits < 2) {
-      p++;
-      digits++;
-    }
-    if (*p != 'd' && *p != 'u')
-      return FALSE;
-    conversions++;
-  }
-  if (conversions != 1)
-    return FALSE;
-  sample = g_strdup_printf (pattern, 0);
-  return rcx_store_name_is_safe (sample);
-}
-
 static void
 fail_locked (GstWasabiHlsSink * self)
 {
@@ -500,13 +473,13 @@ process_segment (GstWasabiHlsSink * self, Upload * upload)
   uri = rcx_store_get_uri (self->store, upload->name);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("wasabihlssink-segment",
-              "location", G_TYPE_STRING, uri,
-              "index", G_TYPE_UINT, index,
-              "duration", G_TYPE_DOUBLE, duration,
-              "size", G_TYPE_UINT64, (guint64) size,
-              "running-time", G_TYPE_UINT64, running_time,
-              "codecs", G_TYPE_STRING, codecs, NULL)));
+          gst_structure_new (RCX_MSG_HLS_SEGMENT,
+              RCX_FIELD_LOCATION, G_TYPE_STRING, uri,
+              RCX_FIELD_INDEX, G_TYPE_UINT, index,
+              RCX_FIELD_DURATION, G_TYPE_DOUBLE, duration,
+              RCX_FIELD_SIZE, G_TYPE_UINT64, (guint64) size,
+              RCX_FIELD_RUNNING_TIME, G_TYPE_UINT64, running_time,
+              RCX_FIELD_CODECS, G_TYPE_STRING, codecs, NULL)));
 }
 
 static gpointer
@@ -672,24 +645,24 @@ gst_wasabi_hls_sink_finish (GstWasabiHlsSink * self)
   playlist_uri = rcx_store_get_uri (self->store, self->run_playlist_name);
   iframe_uri = rcx_store_get_uri (self->store, self->run_iframe_playlist_name);
 
-  s = gst_structure_new ("wasabihlssink-rung",
-      "location", G_TYPE_STRING, rcx_store_get_location (self->store),
-      "playlist", G_TYPE_STRING, self->run_playlist_name,
-      "iframe-playlist", G_TYPE_STRING, self->run_iframe_playlist_name,
-      "playlist-uri", G_TYPE_STRING, playlist_uri,
-      "iframe-playlist-uri", G_TYPE_STRING, iframe_uri,
-      "bandwidth", G_TYPE_UINT, bandwidth,
-      "average-bandwidth", G_TYPE_UINT, average,
-      "iframe-bandwidth", G_TYPE_UINT, iframe_bandwidth,
-      "codecs", G_TYPE_STRING, codecs,
-      "video-codec", G_TYPE_STRING, video_codec,
-      "width", G_TYPE_INT, width,
-      "height", G_TYPE_INT, height,
-      "frame-rate", G_TYPE_DOUBLE, frame_rate,
-      "duration", G_TYPE_DOUBLE, duration,
-      "segments", G_TYPE_UINT, n_segments,
-      "target-duration", G_TYPE_UINT, target,
-      "independent", G_TYPE_BOOLEAN, independent, NULL);
+  s = gst_structure_new (RCX_MSG_HLS_RUNG,
+      RCX_FIELD_LOCATION, G_TYPE_STRING, rcx_store_get_location (self->store),
+      RCX_FIELD_PLAYLIST, G_TYPE_STRING, self->run_playlist_name,
+      RCX_FIELD_IFRAME_PLAYLIST, G_TYPE_STRING, self->run_iframe_playlist_name,
+      RCX_FIELD_PLAYLIST_URI, G_TYPE_STRING, playlist_uri,
+      RCX_FIELD_IFRAME_PLAYLIST_URI, G_TYPE_STRING, iframe_uri,
+      RCX_FIELD_BANDWIDTH, G_TYPE_UINT, bandwidth,
+      RCX_FIELD_AVERAGE_BANDWIDTH, G_TYPE_UINT, average,
+      RCX_FIELD_IFRAME_BANDWIDTH, G_TYPE_UINT, iframe_bandwidth,
+      RCX_FIELD_CODECS, G_TYPE_STRING, codecs,
+      RCX_FIELD_VIDEO_CODEC, G_TYPE_STRING, video_codec,
+      RCX_FIELD_WIDTH, G_TYPE_INT, width,
+      RCX_FIELD_HEIGHT, G_TYPE_INT, height,
+      RCX_FIELD_FRAME_RATE, G_TYPE_DOUBLE, frame_rate,
+      RCX_FIELD_DURATION, G_TYPE_DOUBLE, duration,
+      RCX_FIELD_SEGMENTS, G_TYPE_UINT, n_segments,
+      RCX_FIELD_TARGET_DURATION, G_TYPE_UINT, target,
+      RCX_FIELD_INDEPENDENT, G_TYPE_BOOLEAN, independent, NULL);
   GST_INFO_OBJECT (self, "rendition complete: %" GST_PTR_FORMAT, s);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
@@ -771,7 +744,7 @@ gst_wasabi_hls_sink_start (GstWasabiHlsSink * self)
         ("No location set"), ("Set a folder or s3://bucket/prefix/"));
     return FALSE;
   }
-  if (!segment_name_is_valid (segment_name)) {
+  if (!rcx_segment_name_is_valid (segment_name)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid segment-name \"%s\"", segment_name),
         ("One integer conversion such as %%05d, giving a relative name"));

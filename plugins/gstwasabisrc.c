@@ -609,12 +609,16 @@ gst_wasabi_src_class_init (GstWasabiSrcClass * klass)
   /**
    * GstWasabiSrc:uri:
    *
-   * The object to read, `s3://bucket/key`. Setting it sets bucket and key.
+   * The object to read, `s3://bucket/key`: an RFC 3986 URI, the key
+   * percent-decoded (`s3://media/up/a%20b%2Bc.mp4` is the key
+   * `up/a b+c.mp4`; a raw '?' or '#' is refused). Setting it sets bucket
+   * and key; reading it gives the key percent-encoded. The `key` property
+   * takes a key as it is.
    */
   g_object_class_install_property (gobject_class, PROP_URI,
       g_param_spec_string ("uri", "URI",
-          "Object to read: s3://bucket/key (sets bucket and key)", NULL,
-          flags));
+          "Object to read: s3://bucket/key, percent-encoded (sets bucket "
+          "and key)", NULL, flags));
   /**
    * GstWasabiSrc:bucket:
    *

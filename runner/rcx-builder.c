@@ -22,11 +22,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-builder.h"
+#include "rcx-schema.h"
 
 #include <math.h>
 #include <string.h>
-
-#define SOURCE_NAME "source"
 
 /* raw frames queued before each rung's scaler (see add_rung) */
 #define RUNG_QUEUE_FRAMES 8
@@ -125,8 +124,14 @@ plan_rungs (RcxPlan * plan, const RcxSourceInfo * source,
       r.width = even ((gdouble) target * dw / dh);
     }
     r.folder = rcx_pipeline_desc_rung_folder (desc, rd);
-    r.sink_name = g_strdup_printf ("hls%u", rungs->len);
-    r.location = g_strdup_printf ("%s/%s/", dst, r.folder);
+    r.sink_name = g_strdup_printf (RCX_ELEMENT_HLS_SINK_FORMAT, rungs->len);
+    if (g_str_has_prefix (dst, "s3://")) {
+      /* the destination is a URI: the folder goes in percent-encoded */
+      g_autofree gchar *folder = g_uri_escape_string (r.folder, "/", FALSE);
+      r.location = g_strdup_printf ("%s/%s/", dst, folder);
+    } else {
+      r.location = g_strdup_printf ("%s/%s/", dst, r.folder);
+    }
     g_array_append_val (rungs, r);
   }
   plan->n_rungs = rungs->len;
@@ -235,6 +240,24 @@ add (RcxPlan * plan, const gchar * format, ...)
   va_end (args);
 }
 
+/* A string property of the element named @element, set after parsing
+ * (rcx_plan_build) and printed after the element's name token: the way
+ * every outside string (source, destination, endpoint) and every free
+ * name reaches the pipeline, so none is ever read as pipeline syntax. */
+static void
+set_later (RcxPlan * plan, const gchar * element, const gchar * property,
+    const gchar * value)
+{
+  RcxPlanSetting setting = {
+    .after = plan->argv->len - 2,       /* the token just added */
+    .element = g_strdup (element),
+    .property = g_strdup (property),
+    .value = g_strdup (value),
+  };
+
+  g_array_append_val (plan->settings, setting);
+}
+
 static gboolean
 add_properties (RcxPlan * plan, const RcxPropertyDesc * props, guint n,
     GHashTable * vars, GError ** error)
@@ -252,18 +275,22 @@ add_properties (RcxPlan * plan, const RcxPropertyDesc * props, guint n,
 static void
 add_source (RcxPlan * plan, const RcxPlanOptions * options)
 {
+  plan->source_factory = g_str_has_prefix (options->source, "s3://") ?
+      "wasabisrc" : "filesrc";
   if (g_str_has_prefix (options->source, "s3://")) {
     add (plan, "wasabisrc");
-    add (plan, "name=" SOURCE_NAME);
-    add (plan, "uri=%s", options->source);
+    add (plan, "name=" RCX_ELEMENT_SOURCE);
+    set_later (plan, RCX_ELEMENT_SOURCE, "uri", options->source);
     if (options->endpoint_uri)
-      add (plan, "endpoint-uri=%s", options->endpoint_uri);
+      set_later (plan, RCX_ELEMENT_SOURCE, "endpoint-uri",
+          options->endpoint_uri);
   } else {
     add (plan, "filesrc");
-    add (plan, "name=" SOURCE_NAME);
-    add (plan, "location=%s", options->source);
+    add (plan, "name=" RCX_ELEMENT_SOURCE);
+    set_later (plan, RCX_ELEMENT_SOURCE, "location", options->source);
   }
   add (plan, "!");
+  plan->source_tokens = plan->argv->len - 1;
 }
 
 /* Decoded video up to and including "tee name=vt". */
@@ -273,7 +300,7 @@ add_video_chain (RcxPlan * plan, const RcxSourceInfo * source)
   const RcxEncoderDesc *enc = plan->encoder;
 
   if (plan->explicit_decoder) {
-    add (plan, "demux.");
+    add (plan, RCX_ELEMENT_DEMUXER ".");
     add (plan, "!");
     add (plan, "%s", source->video_caps);
     add (plan, "!");
@@ -281,14 +308,14 @@ add_video_chain (RcxPlan * plan, const RcxSourceInfo * source)
     add (plan, "!");
     add (plan, "%s", enc->decoder);
   } else {
-    add (plan, "dec.");
+    add (plan, RCX_ELEMENT_DECODER ".");
   }
   add (plan, "!");
   add (plan, "video/x-raw(ANY)");
   add (plan, "!");
   if (plan->jobstatus) {
     add (plan, "jobstatus");
-    add (plan, "name=status");
+    add (plan, "name=" RCX_ELEMENT_STATUS);
     add (plan, "!");
   }
   if (plan->flip) {
@@ -317,7 +344,7 @@ add_video_chain (RcxPlan * plan, const RcxSourceInfo * source)
   }
   add (plan, "!");
   add (plan, "tee");
-  add (plan, "name=vt");
+  add (plan, "name=" RCX_ELEMENT_VIDEO_TEE);
 }
 
 static gboolean
@@ -335,7 +362,7 @@ add_rung (RcxPlan * plan, guint index, GError ** error)
    * (docs/pipelines.md). */
   guint queue_frames = RUNG_QUEUE_FRAMES;
 
-  add (plan, "vt.");
+  add (plan, RCX_ELEMENT_VIDEO_TEE ".");
   add (plan, "!");
   add (plan, "queue");
   add (plan, "max-size-buffers=%u", queue_frames);
@@ -348,7 +375,7 @@ add_rung (RcxPlan * plan, guint index, GError ** error)
       enc->scaler_caps, rung->width, rung->height);
   add (plan, "!");
   add (plan, "%s", enc->element);
-  add (plan, "name=enc%u", index);
+  add (plan, "name=" RCX_ELEMENT_ENCODER_FORMAT, index);
   if (!add_properties (plan, enc->properties, enc->n_properties, vars, error))
     return FALSE;
   add (plan, "!");
@@ -369,7 +396,7 @@ add_audio_chain (RcxPlan * plan, const RcxSourceInfo * source, GError ** error)
   g_autoptr (GHashTable) vars = rcx_pipeline_desc_audio_variables (desc);
 
   if (plan->explicit_decoder) {
-    add (plan, "demux.");
+    add (plan, RCX_ELEMENT_DEMUXER ".");
     add (plan, "!");
     add (plan, "%s", source->audio_caps);
     add (plan, "!");
@@ -377,7 +404,7 @@ add_audio_chain (RcxPlan * plan, const RcxSourceInfo * source, GError ** error)
     add (plan, "!");
     add (plan, "decodebin3");
   } else {
-    add (plan, "dec.");
+    add (plan, RCX_ELEMENT_DECODER ".");
   }
   add (plan, "!");
   add (plan, "audio/x-raw(ANY)");
@@ -397,12 +424,12 @@ add_audio_chain (RcxPlan * plan, const RcxSourceInfo * source, GError ** error)
   add (plan, "aacparse");
   add (plan, "!");
   add (plan, "tee");
-  add (plan, "name=at");
+  add (plan, "name=" RCX_ELEMENT_AUDIO_TEE);
 
   for (guint i = 0; i < plan->n_rungs; i++) {
     /* Unbounded: audio is small, and a full audio queue behind slow video
      * encoders would stall the demuxer for everyone. */
-    add (plan, "at.");
+    add (plan, RCX_ELEMENT_AUDIO_TEE ".");
     add (plan, "!");
     add (plan, "queue");
     add (plan, "max-size-buffers=0");
@@ -423,17 +450,19 @@ add_sink (RcxPlan * plan, const RcxPlanRung * rung,
 
   add (plan, "%s", plan->sink_factory);
   add (plan, "name=%s", rung->sink_name);
-  add (plan, "location=%s", rung->location);
+  set_later (plan, rung->sink_name, "location", rung->location);
+  /* names from the description: free strings, set like the location */
+  set_later (plan, rung->sink_name, "segment-name", desc->output.segment);
+  set_later (plan, rung->sink_name, "playlist-name", desc->output.playlist);
+  set_later (plan, rung->sink_name, "iframe-playlist-name",
+      desc->output.iframe_playlist);
+  if (options->endpoint_uri && g_str_has_prefix (rung->location, "s3://"))
+    set_later (plan, rung->sink_name, "endpoint-uri", options->endpoint_uri);
   add (plan, "target-duration=%u", target);
-  add (plan, "segment-name=%s", desc->output.segment);
-  add (plan, "playlist-name=%s", desc->output.playlist);
-  add (plan, "iframe-playlist-name=%s", desc->output.iframe_playlist);
   /* publish-live: EVENT playlists after each segment, VOD at EOS; off:
    * playlists are stored once, at EOS. Either way a failed job leaves none
    * (rcx-transcode.c unpublishes what went up). */
   add (plan, "publish-live=%s", desc->output.publish_live ? "true" : "false");
-  if (options->endpoint_uri && g_str_has_prefix (rung->location, "s3://"))
-    add (plan, "endpoint-uri=%s", options->endpoint_uri);
 }
 
 RcxPlan *
@@ -449,6 +478,7 @@ rcx_plan_new (const RcxPipelineDesc * desc, guint encoder_index,
   plan->encoder = &desc->encoders[encoder_index];
   plan->argv = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (plan->argv, NULL);
+  plan->settings = g_array_new (FALSE, TRUE, sizeof (RcxPlanSetting));
 
   if (!source->has_video || source->width == 0 || source->height == 0) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
@@ -502,10 +532,10 @@ rcx_plan_new (const RcxPipelineDesc * desc, guint encoder_index,
   add_source (plan, options);
   if (plan->explicit_decoder) {
     add (plan, "parsebin");
-    add (plan, "name=demux");
+    add (plan, "name=" RCX_ELEMENT_DEMUXER);
   } else {
     add (plan, "decodebin3");
-    add (plan, "name=dec");
+    add (plan, "name=" RCX_ELEMENT_DECODER);
   }
   add_video_chain (plan, source);
   for (guint i = 0; i < plan->n_rungs; i++) {
@@ -533,23 +563,99 @@ rcx_plan_free (RcxPlan * plan)
   g_free (plan->rungs);
   if (plan->argv)
     g_ptr_array_unref (plan->argv);
+  for (guint i = 0; plan->settings && i < plan->settings->len; i++) {
+    RcxPlanSetting *s = &g_array_index (plan->settings, RcxPlanSetting, i);
+
+    g_free (s->element);
+    g_free (s->property);
+    g_free (s->value);
+  }
+  if (plan->settings)
+    g_array_unref (plan->settings);
   g_free (plan);
 }
+
+static gboolean
+apply_setting (GstElement * element, const RcxPlanSetting * setting,
+    GError ** error)
+{
+  GParamSpec *pspec;
+
+  /* The URI handler, not the property: it says why a URI is refused. */
+  if (g_str_equal (setting->property, "uri") && GST_IS_URI_HANDLER (element))
+    return gst_uri_handler_set_uri (GST_URI_HANDLER (element), setting->value,
+        error);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+      setting->property);
+  if (!pspec || G_PARAM_SPEC_VALUE_TYPE (pspec) != G_TYPE_STRING
+      || !(pspec->flags & G_PARAM_WRITABLE)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "could not build the pipeline: %s has no writable string property "
+        "%s", setting->element, setting->property);
+    return FALSE;
+  }
+  g_object_set (element, setting->property, setting->value, NULL);
+  return TRUE;
+}
+
 
 GstElement *
 rcx_plan_build (const RcxPlan * plan, GError ** error)
 {
   g_autoptr (GError) local = NULL;
-  GstElement *pipeline;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) source = NULL;
+  g_autoptr (GstElement) first = NULL;
 
-  pipeline = gst_parse_launchv_full ((const gchar **) plan->argv->pdata, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &local);
+  /* The source is made here, its location set before it is linked: the
+   * decoder's scheduling query at link time starts it. */
+  source = gst_element_factory_make (plan->source_factory, RCX_ELEMENT_SOURCE);
+  if (!source) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "could not build the pipeline: no %s element", plan->source_factory);
+    return NULL;
+  }
+  for (guint i = 0; i < plan->settings->len; i++) {
+    const RcxPlanSetting *s = &g_array_index (plan->settings,
+        RcxPlanSetting, i);
+
+    if (g_str_equal (s->element, RCX_ELEMENT_SOURCE)
+        && !apply_setting (source, s, error))
+      return NULL;
+  }
+
+  pipeline = gst_parse_launchv_full ((const gchar **) plan->argv->pdata +
+      plan->source_tokens, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &local);
   if (!pipeline) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
         "could not build the pipeline: %s", local->message);
     return NULL;
   }
-  return pipeline;
+  first = gst_bin_get_by_name (GST_BIN (pipeline), plan->explicit_decoder ?
+      RCX_ELEMENT_DEMUXER : RCX_ELEMENT_DECODER);
+  gst_bin_add (GST_BIN (pipeline), gst_object_ref (source));
+  if (!first || !gst_element_link (source, first)) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+        "could not build the pipeline: the source does not link");
+    return NULL;
+  }
+  for (guint i = 0; i < plan->settings->len; i++) {
+    const RcxPlanSetting *s = &g_array_index (plan->settings,
+        RcxPlanSetting, i);
+    g_autoptr (GstElement) element = NULL;
+
+    if (g_str_equal (s->element, RCX_ELEMENT_SOURCE))
+      continue;
+    element = gst_bin_get_by_name (GST_BIN (pipeline), s->element);
+    if (!element) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_FAILED,
+          "could not build the pipeline: no element named %s", s->element);
+      return NULL;
+    }
+    if (!apply_setting (element, s, error))
+      return NULL;
+  }
+  return g_steal_pointer (&pipeline);
 }
 
 static gboolean
@@ -564,20 +670,92 @@ needs_quoting (const gchar * token)
   return FALSE;
 }
 
+static void
+append_shell_word (GString * line, const gchar * token)
+{
+  g_string_append_c (line, ' ');
+  if (needs_quoting (token)) {
+    g_autofree gchar *quoted = g_shell_quote (token);
+    g_string_append (line, quoted);
+  } else {
+    g_string_append (line, token);
+  }
+}
+
+static void
+append_escaped (GString * out, const gchar * value)
+{
+  for (const gchar * p = value; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_c (out, '\\');
+    g_string_append_c (out, *p);
+  }
+}
+
+/* Nothing in @value is special to gst-launch or to the deserializer. */
+static gboolean
+is_plain (const gchar * value)
+{
+  if (!*value || g_str_equal (value, "NULL"))
+    return FALSE;
+  for (const gchar * p = value; *p; p++) {
+    if (!g_ascii_isalnum (*p) && !strchr ("_-./:%+@", *p))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gchar *
+rcx_plan_launch_property (const gchar * property, const gchar * value)
+{
+  GString *token = g_string_new (property);
+  gboolean wrap;
+
+  if (is_plain (value)) {
+    g_string_append_printf (token, "=%s", value);
+    return g_string_free (token, FALSE);
+  }
+
+  /* Three readers, innermost first. The string deserializer takes "NULL"
+   * as NULL and unwraps a value in double quotes: such values are wrapped
+   * (escaped) once more for it. gst-launch's lexer and
+   * gst_parse_unescape: the value in double quotes with '"' and '\'
+   * backslash-escaped, so no '!', space, '=' or quote in it is syntax.
+   * The shell: the caller quotes the whole token (single quotes). */
+  wrap = g_str_equal (value, "NULL") || (value[0] == '"'
+      && g_str_has_suffix (value, "\""));
+  g_string_append (token, "=\"");
+  if (wrap) {
+    GString *inner = g_string_new ("\"");
+
+    append_escaped (inner, value);
+    g_string_append_c (inner, '"');
+    append_escaped (token, inner->str);
+    g_string_free (inner, TRUE);
+  } else {
+    append_escaped (token, value);
+  }
+  g_string_append_c (token, '"');
+  return g_string_free (token, FALSE);
+}
+
 gchar *
 rcx_plan_to_command_line (const RcxPlan * plan)
 {
   GString *line = g_string_new ("gst-launch-1.0");
+  guint next = 0;
 
   for (guint i = 0; i + 1 < plan->argv->len; i++) {
-    const gchar *token = g_ptr_array_index (plan->argv, i);
+    append_shell_word (line, g_ptr_array_index (plan->argv, i));
+    for (; next < plan->settings->len; next++) {
+      const RcxPlanSetting *s = &g_array_index (plan->settings,
+          RcxPlanSetting, next);
+      g_autofree gchar *token = NULL;
 
-    g_string_append_c (line, ' ');
-    if (needs_quoting (token)) {
-      g_autofree gchar *quoted = g_shell_quote (token);
-      g_string_append (line, quoted);
-    } else {
-      g_string_append (line, token);
+      if (s->after != i)
+        break;
+      token = rcx_plan_launch_property (s->property, s->value);
+      append_shell_word (line, token);
     }
   }
   return g_string_free (line, FALSE);

@@ -2,10 +2,15 @@
  * GStreamer pipeline.
  *
  * The builder makes a *plan* (which rungs, their sizes, which encoder,
- * which pre-processing) and writes it as gst-launch-1.0 tokens. The runner
- * builds the pipeline from exactly those tokens (gst_parse_launchv), and
- * `pipeline --print` prints them, so the printed line is the pipeline that
- * runs. (The thumbnail is a frame the runner copies at the tee and turns
+ * which pre-processing) and writes it as gst-launch-1.0 tokens that hold
+ * only our own syntax (element names, caps, the description's encoder
+ * properties) plus *settings*: string properties (the source's location or
+ * URI, the sinks' locations and names, the endpoint) that rcx_plan_build()
+ * sets with g_object_set after parsing, found by element name. So no
+ * outside string (an object key, a file name) is ever parsed as pipeline
+ * syntax. `pipeline --print` prints the tokens with the settings quoted in
+ * place (for gst-launch's parser and for a POSIX shell), so the printed
+ * line runs as printed and is the pipeline that runs. (The thumbnail is a frame the runner copies at the tee and turns
  * into a JPEG afterwards: no branch, no sink that could stall the preroll.)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -28,9 +33,17 @@ typedef struct {
   gchar *location;              /* the sink's location: "<dst>/<folder>/" */
 } RcxPlanRung;
 
+/* A string property set after parsing; printed after token @after. */
 typedef struct {
-  const gchar *source;          /* a file path or an s3:// URI */
-  const gchar *destination;     /* a folder or an s3:// prefix */
+  guint after;                  /* index in argv */
+  gchar *element;               /* element name */
+  gchar *property;
+  gchar *value;
+} RcxPlanSetting;
+
+typedef struct {
+  const gchar *source;          /* a file path or an s3:// URI (percent-encoded) */
+  const gchar *destination;     /* a folder or an s3:// URI prefix (percent-encoded) */
   const gchar *endpoint_uri;    /* S3 endpoint for wasabi* elements; NULL: environment */
   gboolean assume_available;    /* plan as if the encoder entry's elements existed (printing) */
 } RcxPlanOptions;
@@ -47,7 +60,10 @@ typedef struct {
   gboolean flip;                /* videoflip for the orientation tag */
   gboolean deinterlace;
   gboolean jobstatus;           /* a jobstatus element named "status" */
+  const gchar *source_factory;  /* filesrc or wasabisrc */
+  guint source_tokens;          /* argv[0..source_tokens): "SRC name=source !" */
   const gchar *sink_factory;    /* wasabihlssink */
+  GArray *settings;             /* RcxPlanSetting, in argv order */
   guint thumb_width, thumb_height;     /* thumbnail size */
   GstClockTime thumb_position;  /* stream time of the thumbnail frame */
   GPtrArray *argv;              /* gst-launch-1.0 tokens, NULL-terminated */
@@ -72,11 +88,21 @@ RcxPlan *rcx_plan_new (const RcxPipelineDesc * desc, guint encoder_index,
     GError ** error);
 void rcx_plan_free (RcxPlan * plan);
 
-/* The pipeline of the plan. */
+/* The pipeline of the plan: the source made with its settings (a URI
+ * through the element's URI handler, so a refused URI is an error), the
+ * other tokens parsed, the source linked to the decoder, then the sinks'
+ * settings set. */
 GstElement *rcx_plan_build (const RcxPlan * plan, GError ** error);
 
-/* "gst-launch-1.0 ..." with every token quoted for a POSIX shell. */
+/* "gst-launch-1.0 ..." with every token quoted for a POSIX shell, the
+ * settings in place as rcx_plan_launch_property() tokens. */
 gchar *rcx_plan_to_command_line (const RcxPlan * plan);
+
+/* The gst-launch-1.0 token "PROPERTY=VALUE" that gives @property exactly
+ * the string @value (any bytes but NUL: quotes, '!', spaces, newlines),
+ * for gst_parse_launchv / gst-launch-1.0's argv (quote it once more for
+ * a shell). */
+gchar *rcx_plan_launch_property (const gchar * property, const gchar * value);
 
 /* Checks every element a description names against this machine's
  * registry: each property exists, is writable, and its value (variables

@@ -131,9 +131,22 @@ set_discoverer_error (GError ** error, GstDiscovererResult result,
         "the source could not be probed");
 }
 
+/* The discoverer makes its source from the URI with no properties: the
+ * runner's settings for it are set here, before it leaves NULL. */
+static void
+on_source_setup (GstDiscoverer * discoverer, GstElement * source,
+    const gchar * endpoint_uri)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (source), "endpoint-uri");
+
+  if (pspec && G_PARAM_SPEC_VALUE_TYPE (pspec) == G_TYPE_STRING)
+    g_object_set (source, "endpoint-uri", endpoint_uri, NULL);
+}
+
 gboolean
-rcx_probe_source (const gchar * uri, guint timeout_s, RcxSourceInfo * info,
-    GError ** error)
+rcx_probe_source (const gchar * uri, const gchar * endpoint_uri,
+    guint timeout_s, RcxSourceInfo * info, GError ** error)
 {
   g_autoptr (GstDiscoverer) discoverer = NULL;
   g_autoptr (GstDiscovererInfo) dinfo = NULL;
@@ -150,6 +163,9 @@ rcx_probe_source (const gchar * uri, guint timeout_s, RcxSourceInfo * info,
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
   }
+  if (endpoint_uri)
+    g_signal_connect (discoverer, "source-setup", G_CALLBACK (on_source_setup),
+        (gpointer) endpoint_uri);
 
   dinfo = gst_discoverer_discover_uri (discoverer, uri, &local);
   result = dinfo ? gst_discoverer_info_get_result (dinfo) :

@@ -30,10 +30,13 @@ typedef struct {
 } RcxSourceInfo;
 
 /* Probes @uri (a file:// or s3:// URI), waiting at most @timeout_s seconds.
- * Fails with a one-line reason (GST_STREAM_ERROR / GST_RESOURCE_ERROR /
+ * @endpoint_uri (may be NULL) is set as the source element's endpoint-uri
+ * property (in the discoverer's source-setup: the configuration reaches
+ * the element as a property, never through the environment). Fails with a
+ * one-line reason (GST_STREAM_ERROR / GST_RESOURCE_ERROR /
  * G_IO_ERROR_TIMED_OUT) when the source cannot be read or typed. */
-gboolean rcx_probe_source (const gchar * uri, guint timeout_s,
-    RcxSourceInfo * info, GError ** error);
+gboolean rcx_probe_source (const gchar * uri, const gchar * endpoint_uri,
+    guint timeout_s, RcxSourceInfo * info, GError ** error);
 
 void rcx_source_info_clear (RcxSourceInfo * info);
 

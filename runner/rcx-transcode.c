@@ -12,6 +12,7 @@
 #include "rcx-hls.h"
 #include "rcx-probe.h"
 #include "rcx-progress.h"
+#include "rcx-schema.h"
 #include "rcx-store.h"
 
 G_DEFINE_QUARK (rcx-transcode-error-quark, rcx_transcode_error);
@@ -292,15 +293,15 @@ on_element_message (Attempt * a, GstMessage * msg)
   const GstStructure *s = gst_message_get_structure (msg);
   gint i;
 
-  if (gst_structure_has_name (s, "progress")) {
+  if (gst_structure_has_name (s, RCX_MSG_PROGRESS)) {
     gdouble percent = -1, speed = 0;
     guint64 position = GST_CLOCK_TIME_NONE, eta = G_MAXUINT64;
 
     a->have_jobstatus = TRUE;
-    gst_structure_get_double (s, "percent", &percent);
-    gst_structure_get_double (s, "speed", &speed);
-    gst_structure_get_uint64 (s, "position", &position);
-    gst_structure_get_uint64 (s, "eta", &eta);
+    gst_structure_get_double (s, RCX_FIELD_PERCENT, &percent);
+    gst_structure_get_double (s, RCX_FIELD_SPEED, &speed);
+    gst_structure_get_uint64 (s, RCX_FIELD_POSITION, &position);
+    gst_structure_get_uint64 (s, RCX_FIELD_ETA, &eta);
     rcx_progress_update (a->progress, percent, position, speed,
         eta == G_MAXUINT64 ? GST_CLOCK_TIME_NONE : eta);
     if (a->options->progress_func)
@@ -311,17 +312,18 @@ on_element_message (Attempt * a, GstMessage * msg)
   i = rung_index (a, msg->src);
   if (i < 0)
     return;
-  if (gst_structure_has_name (s, "wasabihlssink-segment")) {
+  if (gst_structure_has_name (s, RCX_MSG_HLS_SEGMENT)) {
     guint64 size = 0;
 
-    gst_structure_get_uint64 (s, "size", &size);
+    gst_structure_get_uint64 (s, RCX_FIELD_SIZE, &size);
     a->rungs[i].size += size;
     a->rungs[i].segments++;
     g_free (a->rungs[i].codecs);
-    a->rungs[i].codecs = g_strdup (gst_structure_get_string (s, "codecs"));
+    a->rungs[i].codecs = g_strdup (gst_structure_get_string (s,
+            RCX_FIELD_CODECS));
     g_atomic_int_inc (&a->activity);
     publish_early_master (a);
-  } else if (gst_structure_has_name (s, "wasabihlssink-rung")) {
+  } else if (gst_structure_has_name (s, RCX_MSG_HLS_RUNG)) {
     g_clear_pointer (&a->rungs[i].report, gst_structure_free);
     a->rungs[i].report = gst_structure_copy (s);
   }
@@ -587,11 +589,11 @@ attempt_run (Attempt * a, GError ** error)
   a->rungs = g_new0 (RungState, a->plan->n_rungs);
   a->reached = GST_CLOCK_TIME_NONE;
 
-  add_pad_probe (a->pipeline, "vt", "sink",
+  add_pad_probe (a->pipeline, RCX_ELEMENT_VIDEO_TEE, "sink",
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       tee_probe, a);
   for (guint i = 0; i < a->plan->n_rungs; i++) {
-    g_autofree gchar *name = g_strdup_printf ("enc%u", i);
+    g_autofree gchar *name = g_strdup_printf (RCX_ELEMENT_ENCODER_FORMAT, i);
     add_pad_probe (a->pipeline, name, "src", GST_PAD_PROBE_TYPE_BUFFER,
         activity_probe, a);
   }
@@ -687,22 +689,24 @@ master_playlist (Attempt * a)
   for (guint i = 0; i < n; i++) {
     const GstStructure *s = a->rungs[i].report;
     const gchar *folder = a->plan->rungs[i].folder;
-    gchar *uri = g_strdup_printf ("%s/%s", folder, get_string (s, "playlist"));
+    gchar *uri =
+        g_strdup_printf ("%s/%s", folder, get_string (s, RCX_FIELD_PLAYLIST));
     gchar *iframe_uri = g_strdup_printf ("%s/%s", folder,
-        get_string (s, "iframe-playlist"));
+        get_string (s, RCX_FIELD_IFRAME_PLAYLIST));
 
     g_ptr_array_add (strings, uri);
     g_ptr_array_add (strings, iframe_uri);
     variants[i].uri = uri;
     variants[i].iframe_uri = iframe_uri;
-    variants[i].bandwidth = get_uint (s, "bandwidth");
-    variants[i].average_bandwidth = get_uint (s, "average-bandwidth");
-    variants[i].iframe_bandwidth = get_uint (s, "iframe-bandwidth");
-    variants[i].codecs = get_string (s, "codecs");
-    variants[i].video_codec = gst_structure_get_string (s, "video-codec");
-    variants[i].width = get_int (s, "width");
-    variants[i].height = get_int (s, "height");
-    variants[i].frame_rate = get_double (s, "frame-rate");
+    variants[i].bandwidth = get_uint (s, RCX_FIELD_BANDWIDTH);
+    variants[i].average_bandwidth = get_uint (s, RCX_FIELD_AVERAGE_BANDWIDTH);
+    variants[i].iframe_bandwidth = get_uint (s, RCX_FIELD_IFRAME_BANDWIDTH);
+    variants[i].codecs = get_string (s, RCX_FIELD_CODECS);
+    variants[i].video_codec =
+        gst_structure_get_string (s, RCX_FIELD_VIDEO_CODEC);
+    variants[i].width = get_int (s, RCX_FIELD_WIDTH);
+    variants[i].height = get_int (s, RCX_FIELD_HEIGHT);
+    variants[i].frame_rate = get_double (s, RCX_FIELD_FRAME_RATE);
   }
   return rcx_hls_master_playlist (variants, n);
 }
@@ -802,7 +806,7 @@ summary (Attempt * a, RcxStore * store, const gchar * fallback_reason,
     const RcxPlanRung *r = &a->plan->rungs[i];
     const GstStructure *s = a->rungs[i].report;
     g_autofree gchar *playlist = g_strdup_printf ("%s/%s", r->folder,
-        get_string (s, "playlist"));
+        get_string (s, RCX_FIELD_PLAYLIST));
     g_autofree gchar *location = rcx_store_get_uri (store, playlist);
 
     json_builder_begin_object (b);
@@ -819,17 +823,17 @@ summary (Attempt * a, RcxStore * store, const gchar * fallback_reason,
     json_builder_set_member_name (b, "target_peak_bitrate");
     json_builder_add_int_value (b, (gint64) r->desc->peak_bitrate * 1000);
     json_builder_set_member_name (b, "bandwidth");
-    json_builder_add_int_value (b, get_uint (s, "bandwidth"));
+    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_BANDWIDTH));
     json_builder_set_member_name (b, "average_bandwidth");
-    json_builder_add_int_value (b, get_uint (s, "average-bandwidth"));
+    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_AVERAGE_BANDWIDTH));
     json_builder_set_member_name (b, "codecs");
-    json_builder_add_string_value (b, get_string (s, "codecs"));
+    json_builder_add_string_value (b, get_string (s, RCX_FIELD_CODECS));
     json_builder_set_member_name (b, "size");
     json_builder_add_int_value (b, a->rungs[i].size);
     json_builder_set_member_name (b, "segments");
-    json_builder_add_int_value (b, get_uint (s, "segments"));
+    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_SEGMENTS));
     json_builder_set_member_name (b, "duration");
-    json_builder_add_double_value (b, get_double (s, "duration"));
+    json_builder_add_double_value (b, get_double (s, RCX_FIELD_DURATION));
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -870,11 +874,33 @@ failure_summary (const RcxTranscodeOptions * options, const GError * error,
 
 /* ---- the job ----------------------------------------------------------- */
 
+/* s3:// on the command line is the AWS CLI's form (the key literal, as
+ * `aws s3 cp` takes it); inside, s3:// strings are URIs. */
+static gchar *
+s3_path_to_uri (const gchar * path, gboolean allow_empty_key, GError ** error)
+{
+  g_autoptr (GError) local = NULL;
+  gchar *uri = rcx_s3_uri_from_path (path, allow_empty_key, &local);
+
+  if (!uri)
+    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
+        "%s", local->message);
+  return uri;
+}
+
+gchar *
+rcx_transcode_destination_uri (const gchar * destination, GError ** error)
+{
+  if (g_str_has_prefix (destination, "s3://"))
+    return s3_path_to_uri (destination, TRUE, error);
+  return g_strdup (destination);
+}
+
 gchar *
 rcx_transcode_source_uri (const gchar * source, GError ** error)
 {
   if (g_str_has_prefix (source, "s3://"))
-    return g_strdup (source);
+    return s3_path_to_uri (source, FALSE, error);
   if (strstr (source, "://")) {
     g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
         "%s: only files and s3:// URIs are supported", source);
@@ -906,6 +932,7 @@ encoder_by_name (const RcxPipelineDesc * desc, const gchar * name)
 typedef struct
 {
   gchar *uri;
+  gchar *endpoint_uri;
   guint timeout;
   RcxSourceInfo info;
   GError *error;
@@ -917,6 +944,7 @@ static void
 probe_job_clear (ProbeJob * job)
 {
   g_free (job->uri);
+  g_free (job->endpoint_uri);
   rcx_source_info_clear (&job->info);
   g_clear_error (&job->error);
 }
@@ -926,7 +954,8 @@ probe_thread (gpointer data)
 {
   ProbeJob *job = data;
 
-  job->ok = rcx_probe_source (job->uri, job->timeout, &job->info, &job->error);
+  job->ok = rcx_probe_source (job->uri, job->endpoint_uri, job->timeout,
+      &job->info, &job->error);
   g_atomic_int_set (&job->done, TRUE);
   g_main_context_wakeup (NULL);
   g_atomic_rc_box_release_full (job, (GDestroyNotify) probe_job_clear);
@@ -948,6 +977,7 @@ probe_interruptible (const RcxTranscodeOptions * options, const gchar * uri,
   gboolean ok = FALSE;
 
   job->uri = g_strdup (uri);
+  job->endpoint_uri = g_strdup (options->endpoint_uri);
   job->timeout = options->probe_timeout;
   g_thread_unref (g_thread_new ("rcx-probe", probe_thread,
           g_atomic_rc_box_acquire (job)));
@@ -992,11 +1022,14 @@ open_store (const RcxTranscodeOptions * options, GError ** error)
 {
   g_auto (RcxS3Config) s3 = { 0 };
   g_autoptr (GError) local = NULL;
+  g_autofree gchar *location = NULL;
   RcxStore *store;
 
+  if (!(location = rcx_transcode_destination_uri (options->destination, error)))
+    return NULL;
   rcx_s3_config_init (&s3);
   s3.endpoint_uri = g_strdup (options->endpoint_uri);
-  store = rcx_store_new (options->destination, &s3, &local);
+  store = rcx_store_new (location, &s3, &local);
   if (!store) {
     gboolean config = g_error_matches (local, G_IO_ERROR,
         G_IO_ERROR_INVALID_FILENAME)
@@ -1074,7 +1107,8 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
 
   while (TRUE) {
     RcxPlanOptions popts = {
-      .source = options->source,
+      .source = g_str_has_prefix (options->source, "s3://") ? uri :
+          options->source,
       .destination = rcx_store_get_location (store),
       .endpoint_uri = options->endpoint_uri,
     };

@@ -33,8 +33,8 @@ typedef enum {
 typedef void (*RcxTranscodeProgressFunc) (gdouble percent, gpointer user_data);
 
 typedef struct {
-  const gchar *source;          /* file path or s3:// URI */
-  const gchar *destination;     /* folder or s3:// prefix */
+  const gchar *source;          /* file path or s3://bucket/key, key literal */
+  const gchar *destination;     /* folder or s3://bucket/prefix/, literal */
   const RcxPipelineDesc *desc;
   const gchar *encoder;         /* force this encoder entry (by name); NULL: by preference */
   const gchar *endpoint_uri;    /* S3 endpoint; NULL: environment */
@@ -53,7 +53,15 @@ typedef struct {
 JsonNode *rcx_transcode_run (const RcxTranscodeOptions * options,
     JsonNode ** failure_summary, GError ** error);
 
-/* file path -> file:// URI, s3:// unchanged. */
+/* The command line's SRC as a URI: a file path -> file:// URI;
+ * "s3://bucket/key" with the key literal (the AWS CLI's form) -> the
+ * percent-encoded s3:// URI the elements take. RCX_TRANSCODE_ERROR_CONFIG
+ * for an unusable s3:// key, _INPUT for a missing file. */
 gchar *rcx_transcode_source_uri (const gchar * source, GError ** error);
+
+/* The command line's DST: "s3://bucket/prefix/" (prefix literal) -> its
+ * percent-encoded URI; a folder unchanged. */
+gchar *rcx_transcode_destination_uri (const gchar * destination,
+    GError ** error);
 
 G_END_DECLS

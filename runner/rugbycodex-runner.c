@@ -262,7 +262,9 @@ cmd_transcode (int argc, char **argv)
   g_option_context_add_group (context, gst_init_get_option_group ());
   g_option_context_set_summary (context,
       "SRC is a file or s3://bucket/key; DST is a folder or\n"
-      "s3://bucket/prefix/. Writes one folder per rung (media playlist,\n"
+      "s3://bucket/prefix/. Keys are taken literally, as `aws s3 cp` takes\n"
+      "them (s3://b/a%20b is the key \"a%20b\"): quote them for the shell\n"
+      "only. Writes one folder per rung (media playlist,\n"
       "I-frame playlist, segments), thumbnail.jpg, and the master playlist\n"
       "last. While it runs (output.publish-live, the default) the media\n"
       "playlists are EVENT playlists and a master goes up once every rung\n"
@@ -314,12 +316,9 @@ cmd_transcode (int argc, char **argv)
   topts.destination = o.args[1];
   topts.desc = desc;
   topts.encoder = o.encoder;
+  /* reaches every element as its endpoint-uri property, never through
+   * the environment */
   topts.endpoint_uri = o.endpoint_uri;
-  /* The probe creates wasabisrc through its URI handler, with no
-   * properties: it (and every other S3 user) reads the endpoint from the
-   * environment. */
-  if (o.endpoint_uri)
-    g_setenv ("AWS_ENDPOINT_URL_S3", o.endpoint_uri, TRUE);
   topts.watchdog = o.watchdog;
   topts.probe_timeout = o.probe_timeout;
   topts.progress_interval = o.progress_interval;
@@ -390,6 +389,8 @@ pipeline_print (RunnerOptions * o)
   g_auto (RcxSourceInfo) source = { 0 };
   g_autoptr (RcxPlan) plan = NULL;
   g_autofree gchar *line = NULL;
+  g_autofree gchar *uri = NULL;
+  g_autofree gchar *destination = NULL;
   guint n_args = o->args ? g_strv_length (o->args) : 0;
   RcxPlanOptions popts = {
     .source = n_args ? o->args[0] : "input.mp4",
@@ -431,12 +432,27 @@ pipeline_print (RunnerOptions * o)
   }
 
   if (n_args) {
-    g_autofree gchar *uri = rcx_transcode_source_uri (popts.source, &error);
-
-    if (!uri || !rcx_probe_source (uri, o->probe_timeout, &source, &error)) {
+    /* SRC and DST as the transcode takes them: s3:// keys literal (the
+     * AWS CLI's form), printed as the URIs the elements take */
+    if (!(destination = rcx_transcode_destination_uri (popts.destination,
+                &error))) {
+      print_error ("%s", error->message);
+      return EXIT_USAGE;
+    }
+    popts.destination = destination;
+    uri = rcx_transcode_source_uri (popts.source, &error);
+    if (!uri && g_error_matches (error, RCX_TRANSCODE_ERROR,
+            RCX_TRANSCODE_ERROR_CONFIG)) {
+      print_error ("%s", error->message);
+      return EXIT_USAGE;
+    }
+    if (!uri || !rcx_probe_source (uri, o->endpoint_uri, o->probe_timeout,
+            &source, &error)) {
       print_error ("%s: %s", popts.source, error->message);
       return EXIT_JOB_FAILED;
     }
+    if (g_str_has_prefix (popts.source, "s3://"))
+      popts.source = uri;
   } else {
     nominal_source (&source);
   }

@@ -7,6 +7,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include "rcx-schema.h"
+
 #define MS (GST_MSECOND)
 
 typedef struct
@@ -62,7 +64,7 @@ pop_progress (Fixture * f)
   GstMessage *msg;
 
   while ((msg = gst_bus_pop_filtered (f->bus, GST_MESSAGE_ELEMENT))) {
-    if (gst_message_has_name (msg, "progress"))
+    if (gst_message_has_name (msg, RCX_MSG_PROGRESS))
       return msg;
     gst_message_unref (msg);
   }

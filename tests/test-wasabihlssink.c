@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 
+#include "rcx-schema.h"
 #include "rcx-ts.h"
 #include "test-util.h"
 
@@ -67,14 +68,14 @@ sync_handler (GstBus * bus, GstMessage * message, gpointer data)
   if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ELEMENT)
     return GST_BUS_PASS;
   s = gst_message_get_structure (message);
-  if (gst_structure_has_name (s, "wasabihlssink-segment")) {
+  if (gst_structure_has_name (s, RCX_MSG_HLS_SEGMENT)) {
     guint index = 0;
     g_autofree gchar *text = NULL;
     g_autofree gchar *last = NULL;
 
     g_mutex_lock (&run->lock);
     text = read_text (run->dir, run->playlist);
-    gst_structure_get_uint (s, "index", &index);
+    gst_structure_get_uint (s, RCX_FIELD_INDEX, &index);
     last = g_strdup_printf ("%05u.ts\n", index);
     if (text == NULL)
       run->no_playlist++;
@@ -208,7 +209,7 @@ GST_START_TEST (test_local_rendition)
     gsize len;
     g_auto (RcxTsInfo) info = { 0, };
     g_autoptr (GError) error = NULL;
-    const GstStructure *seg = find_message (run, "wasabihlssink-segment", i);
+    const GstStructure *seg = find_message (run, RCX_MSG_HLS_SEGMENT, i);
     guint index = 99;
     guint64 size = 0, running_time = 0;
     gdouble seg_duration = 0;
@@ -234,19 +235,19 @@ GST_START_TEST (test_local_rendition)
     total += len;
 
     fail_unless (seg != NULL);
-    fail_unless (gst_structure_get (seg, "index", G_TYPE_UINT, &index,
-            "size", G_TYPE_UINT64, &size, "duration", G_TYPE_DOUBLE,
-            &seg_duration, "running-time", G_TYPE_UINT64, &running_time,
-            "location", G_TYPE_STRING, &uri, NULL));
+    fail_unless (gst_structure_get (seg, RCX_FIELD_INDEX, G_TYPE_UINT, &index,
+            RCX_FIELD_SIZE, G_TYPE_UINT64, &size, RCX_FIELD_DURATION,
+            G_TYPE_DOUBLE, &seg_duration, RCX_FIELD_RUNNING_TIME, G_TYPE_UINT64,
+            &running_time, RCX_FIELD_LOCATION, G_TYPE_STRING, &uri, NULL));
     fail_unless_equals_int (index, i);
     fail_unless_equals_uint64 (size, len);
     fail_unless_equals_float (seg_duration, i < 2 ? 6.0 : 2.0);
     fail_unless_equals_uint64 (running_time, i * 6 * GST_SECOND);
     fail_unless_equals_string (uri, path);
-    fail_unless (g_str_has_suffix (gst_structure_get_string (seg, "codecs"),
-            ",mp4a.40.2"));
+    fail_unless (g_str_has_suffix (gst_structure_get_string (seg,
+                RCX_FIELD_CODECS), ",mp4a.40.2"));
   }
-  fail_unless (find_message (run, "wasabihlssink-segment", 3) == NULL);
+  fail_unless (find_message (run, RCX_MSG_HLS_SEGMENT, 3) == NULL);
 
   fail_unless (g_str_has_prefix (iframes, "#EXTM3U\n#EXT-X-VERSION:4\n"));
   fail_unless (strstr (iframes, "#EXT-X-I-FRAMES-ONLY\n") != NULL);
@@ -254,32 +255,32 @@ GST_START_TEST (test_local_rendition)
   fail_unless (g_str_has_suffix (iframes, "#EXT-X-ENDLIST\n"));
 
   /* the rung message comes after the segments, before EOS */
-  rung = find_message (run, "wasabihlssink-rung", 0);
+  rung = find_message (run, RCX_MSG_HLS_RUNG, 0);
   fail_unless (rung != NULL);
   fail_unless (gst_message_get_structure (g_ptr_array_index (run->messages,
               run->messages->len - 1)) == rung);
-  fail_unless (gst_structure_get (rung, "bandwidth", G_TYPE_UINT, &bandwidth,
-          "average-bandwidth", G_TYPE_UINT, &average,
-          "segments", G_TYPE_UINT, &segments,
-          "target-duration", G_TYPE_UINT, &target,
-          "width", G_TYPE_INT, &width, "height", G_TYPE_INT, &height,
-          "duration", G_TYPE_DOUBLE, &duration,
-          "frame-rate", G_TYPE_DOUBLE, &frame_rate,
-          "independent", G_TYPE_BOOLEAN, &independent, NULL));
-  fail_unless_equals_string (gst_structure_get_string (rung, "location"),
-      run->dir);
-  fail_unless_equals_string (gst_structure_get_string (rung, "playlist"),
-      "index.m3u8");
+  fail_unless (gst_structure_get (rung, RCX_FIELD_BANDWIDTH, G_TYPE_UINT,
+          &bandwidth, RCX_FIELD_AVERAGE_BANDWIDTH, G_TYPE_UINT, &average,
+          RCX_FIELD_SEGMENTS, G_TYPE_UINT, &segments, RCX_FIELD_TARGET_DURATION,
+          G_TYPE_UINT, &target, RCX_FIELD_WIDTH, G_TYPE_INT, &width,
+          RCX_FIELD_HEIGHT, G_TYPE_INT, &height, RCX_FIELD_DURATION,
+          G_TYPE_DOUBLE, &duration, RCX_FIELD_FRAME_RATE, G_TYPE_DOUBLE,
+          &frame_rate, RCX_FIELD_INDEPENDENT, G_TYPE_BOOLEAN, &independent,
+          NULL));
   fail_unless_equals_string (gst_structure_get_string (rung,
-          "iframe-playlist"), "iframes.m3u8");
+          RCX_FIELD_LOCATION), run->dir);
+  fail_unless_equals_string (gst_structure_get_string (rung,
+          RCX_FIELD_PLAYLIST), "index.m3u8");
+  fail_unless_equals_string (gst_structure_get_string (rung, "iframe-playlist"),
+      "iframes.m3u8");
   fail_unless (g_str_has_prefix (expected_codec, "avc1.64"));
-  fail_unless_equals_string (gst_structure_get_string (rung, "video-codec"),
-      expected_codec);
+  fail_unless_equals_string (gst_structure_get_string (rung,
+          RCX_FIELD_VIDEO_CODEC), expected_codec);
   {
     g_autofree gchar *codecs = g_strconcat (expected_codec, ",mp4a.40.2",
         NULL);
-    fail_unless_equals_string (gst_structure_get_string (rung, "codecs"),
-        codecs);
+    fail_unless_equals_string (gst_structure_get_string (rung,
+            RCX_FIELD_CODECS), codecs);
   }
   fail_unless_equals_int (width, 320);
   fail_unless_equals_int (height, 180);
@@ -326,12 +327,13 @@ GST_START_TEST (test_video_only_not_live)
   fail_unless (playlist != NULL && iframes != NULL);
   fail_unless (strstr (playlist, "\nv000.ts\n") != NULL);
   fail_unless (g_str_has_suffix (playlist, "\nv002.ts\n#EXT-X-ENDLIST\n"));
-  rung = find_message (run, "wasabihlssink-rung", 0);
+  rung = find_message (run, RCX_MSG_HLS_RUNG, 0);
   fail_unless (rung != NULL);
-  codecs = gst_structure_get_string (rung, "codecs");
+  codecs = gst_structure_get_string (rung, RCX_FIELD_CODECS);
   fail_unless (g_str_has_prefix (codecs, "avc1.64"));
   fail_unless (strstr (codecs, "mp4a") == NULL);
-  fail_unless_equals_string (gst_structure_get_string (rung, "location"), sub);
+  fail_unless_equals_string (gst_structure_get_string (rung,
+          RCX_FIELD_LOCATION), sub);
 
   run_free (run);
 }
@@ -396,7 +398,7 @@ GST_START_TEST (test_store_failure_no_vod)
   fail_unless (strstr (playlist, "#EXT-X-ENDLIST") == NULL);
   fail_unless (strstr (playlist, "segment00001.ts") == NULL);
   fail_unless (strstr (playlist, "segment00000.ts") != NULL);
-  fail_unless (find_message (run, "wasabihlssink-rung", 0) == NULL);
+  fail_unless (find_message (run, RCX_MSG_HLS_RUNG, 0) == NULL);
   fail_unless (read_text (run->dir, "iframes.m3u8") == NULL);
 
   run_free (run);
@@ -422,7 +424,7 @@ GST_START_TEST (test_stop_without_eos)
     if (msg != NULL) {
       fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR);
       if (gst_structure_has_name (gst_message_get_structure (msg),
-              "wasabihlssink-segment"))
+              RCX_MSG_HLS_SEGMENT))
         break;
     }
     fail_unless (g_get_monotonic_time () < deadline, "no segment in 60 s");
@@ -434,7 +436,7 @@ GST_START_TEST (test_stop_without_eos)
   fail_unless (strstr (playlist, "#EXT-X-PLAYLIST-TYPE:EVENT\n") != NULL);
   fail_unless (strstr (playlist, "#EXT-X-ENDLIST") == NULL);
   fail_unless (read_text (run->dir, "iframes.m3u8") == NULL);
-  fail_unless (find_message (run, "wasabihlssink-rung", 0) == NULL);
+  fail_unless (find_message (run, RCX_MSG_HLS_RUNG, 0) == NULL);
 
   run_free (run);
 }

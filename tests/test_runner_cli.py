@@ -109,6 +109,31 @@ class Descriptions(rcxtest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("ladder[1].height: must be a positive even number", r.stderr)
 
+    def test_check_refuses_segment_names_the_sink_refuses(self):
+        # pipeline --check and wasabihlssink at run time share one check
+        # (rcx_segment_name_is_valid): what one refuses, so does the other.
+        for segment in ("seg%123d.ts", "seg\\%05d.ts", "seg\u0001%05d.ts", "seg%%%05d.ts"):
+            d = self.shipped()
+            d.setdefault("output", {})["segment"] = segment
+            r = run("pipeline", "--check", self.write("seg.json", json.dumps(d)))
+            self.assertEqual(r.returncode, 2, (segment, r.stdout, r.stderr))
+            self.assertIn("output.segment: must be a file name ending in .ts", r.stderr)
+            code = (
+                "import sys, gi\n"
+                "gi.require_version('Gst', '1.0')\n"
+                "from gi.repository import Gst\n"
+                "Gst.init(None)\n"
+                "p = Gst.parse_launch('fakesrc num-buffers=0 ! wasabihlssink name=s')\n"
+                "p.get_by_name('s').set_property('location', sys.argv[1])\n"
+                "p.get_by_name('s').set_property('segment-name', sys.argv[2])\n"
+                "p.set_state(Gst.State.PLAYING)\n"
+                "m = p.get_bus().timed_pop_filtered(30 * Gst.SECOND, Gst.MessageType.ERROR)\n"
+                "p.set_state(Gst.State.NULL)\n"
+                "print(m.parse_error()[0].message if m else 'no error')\n")
+            p = subprocess.run(["/usr/bin/python3", "-c", code, os.path.join(self.tmp, "o"), segment],
+                               capture_output=True, text=True, timeout=60, env=rcxtest.gst_env())
+            self.assertIn("Invalid segment-name", p.stdout, (segment, p.stderr))
+
     def test_check_against_the_registry(self):
         d = self.shipped()
         sw = [e for e in d["encoders"] if e["element"] == "x264enc"][0]
