@@ -741,6 +741,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * Seconds of running time between two `progress` messages (0: one per
    * buffer).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_UPDATE_FREQ,
       g_param_spec_double ("update-freq", "Update frequency",
@@ -753,6 +755,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The stream's duration in nanoseconds when upstream cannot tell
    * (GST_CLOCK_TIME_NONE: ask upstream).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_DURATION,
       g_param_spec_uint64 ("duration", "Duration",
@@ -766,6 +770,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The job this stream belongs to: copied into every message, and the
    * row whose progress is written when Supabase is configured.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_JOB_ID,
       g_param_spec_string ("job-id", "Job id",
@@ -778,6 +784,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The Supabase project URL (`https://xyz.supabase.co`); NULL: the
    * environment variable `SUPABASE_URL`.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SUPABASE_URL,
       g_param_spec_string ("supabase-url", "Supabase URL",
@@ -790,6 +798,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The service role key (write-only, never logged); NULL: the
    * environment variable `SUPABASE_SERVICE_KEY`.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SUPABASE_KEY,
       g_param_spec_string ("supabase-key", "Supabase key",
@@ -802,6 +812,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * When set, progress is written only while jobs.worker_id is this
    * worker (the one that claimed the job).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_WORKER_ID,
       g_param_spec_string ("worker-id", "Worker id",
@@ -827,6 +839,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * When the element stops, how long it keeps trying to store the last
    * progress value before giving up.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_DB_FLUSH_TIMEOUT,
       g_param_spec_double ("db-flush-timeout", "Database flush timeout",
