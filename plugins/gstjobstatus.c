@@ -628,6 +628,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * Seconds of running time between two `progress` messages (0: one per
    * buffer).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_UPDATE_FREQ,
       g_param_spec_double ("update-freq", "Update frequency",
@@ -640,6 +642,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The stream's duration in nanoseconds when upstream cannot tell
    * (GST_CLOCK_TIME_NONE: ask upstream).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_DURATION,
       g_param_spec_uint64 ("duration", "Duration",
@@ -653,6 +657,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The job this stream belongs to: copied into every message, and the
    * row whose progress is written when Supabase is configured.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_JOB_ID,
       g_param_spec_string ("job-id", "Job id",
@@ -665,6 +671,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The Supabase project URL (`https://xyz.supabase.co`); NULL: the
    * environment variable `SUPABASE_URL`.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SUPABASE_URL,
       g_param_spec_string ("supabase-url", "Supabase URL",
@@ -677,6 +685,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * The service role key (write-only, never logged); NULL: the
    * environment variable `SUPABASE_SERVICE_KEY`.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SUPABASE_KEY,
       g_param_spec_string ("supabase-key", "Supabase key",
@@ -689,6 +699,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * When set, progress is written only while jobs.worker_id is this
    * worker (the one that claimed the job).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_WORKER_ID,
       g_param_spec_string ("worker-id", "Worker id",
@@ -717,6 +729,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    *
    * When the element stops, how long it keeps trying to store the last
    * progress value before giving up.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_DB_FLUSH_TIMEOUT,
       g_param_spec_double ("db-flush-timeout", "Database flush timeout",

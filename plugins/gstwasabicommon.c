@@ -38,36 +38,121 @@ gst_wasabi_install_connection_properties (GObjectClass * klass)
   const GParamFlags wo = G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
 
+  /* The properties below are installed on wasabisrc, wasabisink and
+   * wasabihlssink alike; like GStreamer's shared helpers (srt's
+   * gst_srt_object_install_properties_helper) they are documented once,
+   * under the first element. Unset, each falls back to the environment
+   * through librcx (docs/wasabisrc.md). All are GST_PARAM_MUTABLE_READY:
+   * set_property refuses changes in PAUSED or PLAYING. */
+  /**
+   * GstWasabiSrc:region:
+   *
+   * The region requests are signed for (SigV4). NULL: `$AWS_REGION`,
+   * then `$AWS_DEFAULT_REGION`, else `us-east-1`. Wasabi's regional
+   * endpoints take their own region, e.g. `eu-central-1`.
+   * Also on wasabisink and wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_REGION,
       g_param_spec_string ("region", "Region",
           "Region to sign requests for (NULL: $AWS_REGION, "
           "$AWS_DEFAULT_REGION, else " RCX_S3_DEFAULT_REGION ")", NULL, rw));
+  /**
+   * GstWasabiSrc:endpoint-uri:
+   *
+   * The S3 endpoint, an http:// or https:// URI such as
+   * `https://s3.eu-central-1.wasabisys.com` (a URI without a host or with
+   * another scheme fails at start with RESOURCE/SETTINGS). NULL:
+   * `$AWS_ENDPOINT_URL_S3`, then `$AWS_ENDPOINT_URL`, else AWS's endpoint of
+   * the region. Also on wasabisink and wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_ENDPOINT_URI,
       g_param_spec_string ("endpoint-uri", "Endpoint URI",
           "S3 endpoint, e.g. https://s3.eu-central-1.wasabisys.com "
           "(NULL: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS)",
           NULL, rw));
+  /**
+   * GstWasabiSrc:force-path-style:
+   *
+   * How the bucket is addressed: `on` path-style (endpoint/bucket/key),
+   * `off` virtual-hosted (bucket.endpoint/key), `auto` path-style when a
+   * custom endpoint is set (Wasabi's recommendation) and virtual-hosted on
+   * AWS. Also on wasabisink and wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_FORCE_PATH_STYLE,
       g_param_spec_enum ("force-path-style", "Force path style",
           "Addressing: path-style (endpoint/bucket/key) or virtual-hosted "
           "(bucket.endpoint/key)", GST_TYPE_WASABI_PATH_STYLE,
           RCX_S3_PATH_STYLE_AUTO, rw));
+  /**
+   * GstWasabiSrc:access-key:
+   *
+   * The access key id, used with #GstWasabiSrc:secret-access-key. NULL:
+   * the credentials chain (environment, shared credentials file and
+   * `$AWS_PROFILE`, the ECS container endpoint, EC2 instance metadata).
+   * Also on wasabisink and wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_ACCESS_KEY,
       g_param_spec_string ("access-key", "Access key",
           "Access key id (NULL: the credentials chain: environment, "
           "shared credentials file, container, instance metadata)", NULL, rw));
+  /**
+   * GstWasabiSrc:secret-access-key:
+   *
+   * The secret access key that goes with #GstWasabiSrc:access-key.
+   * Write-only. Also on wasabisink and wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_SECRET_ACCESS_KEY,
       g_param_spec_string ("secret-access-key", "Secret access key",
           "Secret access key, used with access-key (write-only)", NULL, wo));
+  /**
+   * GstWasabiSrc:session-token:
+   *
+   * The session token of temporary credentials (STS), used with
+   * #GstWasabiSrc:access-key. Write-only. Also on wasabisink and
+   * wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_SESSION_TOKEN,
       g_param_spec_string ("session-token", "Session token",
           "Session token of temporary credentials, used with access-key "
           "(write-only)", NULL, wo));
+  /**
+   * GstWasabiSrc:retry-attempts:
+   *
+   * Attempts per request, the first one included. Transient failures
+   * (connection errors, timeouts, 5xx, throttling) are retried with
+   * full-jitter exponential backoff within the client's retry budget (the
+   * AWS SDKs' standard mode, lib/rcx-retry.h); 4xx answers such as
+   * AccessDenied are not. Also on wasabisink and wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_RETRY_ATTEMPTS,
       g_param_spec_uint ("retry-attempts", "Retry attempts",
           "Attempts per request, the first one included (transient errors "
           "are retried with jittered exponential backoff)", 1, 100,
           RCX_S3_DEFAULT_RETRY_ATTEMPTS, rw));
+  /**
+   * GstWasabiSrc:request-timeout:
+   *
+   * Seconds without progress (connecting, waiting for the answer, or
+   * between any two bytes of a transfer) after which an attempt is
+   * abandoned and, within #GstWasabiSrc:retry-attempts, retried. A slow
+   * but moving transfer is never cut. Also on wasabisink and wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_REQUEST_TIMEOUT,
       g_param_spec_uint ("request-timeout", "Request timeout",
           "Seconds without progress (connect, answer, or any byte of a "

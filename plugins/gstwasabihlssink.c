@@ -1085,6 +1085,8 @@ gst_wasabi_hls_sink_class_init (GstWasabiHlsSinkClass * klass)
    *
    * Where the rendition goes: a local folder (path or file:// URI, created
    * when missing) or an S3 prefix `s3://bucket/prefix/`. Required.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -1095,6 +1097,8 @@ gst_wasabi_hls_sink_class_init (GstWasabiHlsSinkClass * klass)
    *
    * Segment duration in seconds, passed to hlssink2 and written as
    * EXT-X-TARGETDURATION (raised only if a segment is longer).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_TARGET_DURATION,
       g_param_spec_uint ("target-duration", "Target duration",
@@ -1105,15 +1109,38 @@ gst_wasabi_hls_sink_class_init (GstWasabiHlsSinkClass * klass)
    *
    * Segment names: one integer conversion (e.g. `%05d`) for the index,
    * relative to the location.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SEGMENT_NAME,
       g_param_spec_string ("segment-name", "Segment name",
           "Segment name pattern with one integer conversion (e.g. %05d)",
           DEFAULT_SEGMENT_NAME, flags));
+  /**
+   * GstWasabiHlsSink:playlist-name:
+   *
+   * The media playlist's name, relative to the location (a relative name
+   * without `..` segments, else RESOURCE/SETTINGS at start). Stored as an
+   * EVENT playlist after each segment while #GstWasabiHlsSink:publish-live
+   * is set, and as the VOD playlist at EOS; reported in the
+   * `wasabihlssink-rung` message's `playlist` field.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_PLAYLIST_NAME,
       g_param_spec_string ("playlist-name", "Playlist name",
           "Media playlist name, relative to the location",
           DEFAULT_PLAYLIST_NAME, flags));
+  /**
+   * GstWasabiHlsSink:iframe-playlist-name:
+   *
+   * The I-frame playlist's name, relative to the location (same rules as
+   * #GstWasabiHlsSink:playlist-name). Stored once, at EOS: one
+   * `#EXT-X-BYTERANGE` per IDR of the segments; reported in the
+   * `wasabihlssink-rung` message's `iframe-playlist` field.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_IFRAME_PLAYLIST_NAME,
       g_param_spec_string ("iframe-playlist-name", "I-frame playlist name",
           "I-frame playlist name, relative to the location",
@@ -1123,6 +1150,8 @@ gst_wasabi_hls_sink_class_init (GstWasabiHlsSinkClass * klass)
    *
    * After each stored segment, store the media playlist as an EVENT
    * playlist, so the rendition can be watched while it is made.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_PUBLISH_LIVE,
       g_param_spec_boolean ("publish-live", "Publish live",
@@ -1133,6 +1162,8 @@ gst_wasabi_hls_sink_class_init (GstWasabiHlsSinkClass * klass)
    *
    * Segments held in memory waiting for storage; when reached, the
    * streaming thread waits. Bounds memory to about this many segments.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_MAX_PENDING_UPLOADS,
       g_param_spec_uint ("max-pending-uploads", "Max pending uploads",

@@ -550,6 +550,8 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
    * `up/a b+c.mp4`; a raw '?' or '#' is refused). Setting it sets bucket
    * and key; reading it gives the key percent-encoded. The `key` property
    * takes a key as it is.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_URI,
       g_param_spec_string ("uri", "URI",
@@ -559,6 +561,8 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
    * GstWasabiSink:bucket:
    *
    * The bucket to write to.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_BUCKET,
       g_param_spec_string ("bucket", "Bucket", "Bucket to write to", NULL,
@@ -567,6 +571,8 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
    * GstWasabiSink:key:
    *
    * The key of the object written.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KEY,
       g_param_spec_string ("key", "Key", "Key of the object in the bucket",
@@ -576,6 +582,8 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
    *
    * The Content-Type stored with the object (NULL:
    * application/octet-stream).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_CONTENT_TYPE,
       g_param_spec_string ("content-type", "Content type",
@@ -585,6 +593,8 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
    * GstWasabiSink:cache-control:
    *
    * The Cache-Control header stored with the object (NULL: none).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_CACHE_CONTROL,
       g_param_spec_string ("cache-control", "Cache control",
@@ -595,6 +605,8 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
    *
    * Size of the parts of a multipart upload, 5 MiB to 5 GiB. A stream
    * shorter than one part is sent as a single PutObject.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_PART_SIZE,
       g_param_spec_uint64 ("part-size", "Part size",
@@ -606,6 +618,8 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
    *
    * Parts uploaded at once; the streaming thread blocks beyond that, which
    * bounds memory to about part-size x (max-parallel-parts + 1).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_MAX_PARALLEL_PARTS,
       g_param_spec_uint ("max-parallel-parts", "Max parallel parts",

@@ -614,6 +614,8 @@ gst_wasabi_src_class_init (GstWasabiSrcClass * klass)
    * `up/a b+c.mp4`; a raw '?' or '#' is refused). Setting it sets bucket
    * and key; reading it gives the key percent-encoded. The `key` property
    * takes a key as it is.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_URI,
       g_param_spec_string ("uri", "URI",
@@ -623,6 +625,8 @@ gst_wasabi_src_class_init (GstWasabiSrcClass * klass)
    * GstWasabiSrc:bucket:
    *
    * The bucket of the object.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_BUCKET,
       g_param_spec_string ("bucket", "Bucket", "Bucket of the object", NULL,
@@ -631,6 +635,8 @@ gst_wasabi_src_class_init (GstWasabiSrcClass * klass)
    * GstWasabiSrc:key:
    *
    * The key of the object in its bucket.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KEY,
       g_param_spec_string ("key", "Key", "Key of the object in the bucket",

@@ -1038,6 +1038,19 @@ open_store (const RcxTranscodeOptions * options, GError ** error)
   return store;
 }
 
+/* Replaces *@error with an RCX_TRANSCODE_ERROR @code error carrying its
+ * message: a GError is never changed in place (its domain and code are
+ * what callers match on, and it may be logged or held elsewhere). */
+static void
+as_transcode_error (GError ** error, RcxTranscodeErrorCode code)
+{
+  GError *retyped = g_error_new_literal (RCX_TRANSCODE_ERROR, code,
+      (*error)->message);
+
+  g_error_free (*error);
+  *error = retyped;
+}
+
 JsonNode *
 rcx_transcode_run (const RcxTranscodeOptions * options,
     JsonNode ** failure_out, GError ** error)
@@ -1079,8 +1092,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
   if (!probe_interruptible (options, uri, &source, &local)) {
     if (local->domain != RCX_TRANSCODE_ERROR) {
       g_prefix_error (&local, "%s: ", options->source);
-      local->domain = RCX_TRANSCODE_ERROR;
-      local->code = RCX_TRANSCODE_ERROR_INPUT;
+      as_transcode_error (&local, RCX_TRANSCODE_ERROR_INPUT);
     }
     goto failed;
   }
@@ -1116,10 +1128,9 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
     encoder_name = desc->encoders[index].name;
     plan = rcx_plan_new (desc, index, &source, &popts, &local);
     if (!plan) {
-      local->domain = RCX_TRANSCODE_ERROR;
-      local->code = g_error_matches (local, GST_CORE_ERROR,
-          GST_CORE_ERROR_MISSING_PLUGIN) ? RCX_TRANSCODE_ERROR_CONFIG :
-          RCX_TRANSCODE_ERROR_INPUT;
+      as_transcode_error (&local, g_error_matches (local, GST_CORE_ERROR,
+              GST_CORE_ERROR_MISSING_PLUGIN) ? RCX_TRANSCODE_ERROR_CONFIG :
+          RCX_TRANSCODE_ERROR_INPUT);
       goto failed;
     }
     line = rcx_plan_to_command_line (plan);

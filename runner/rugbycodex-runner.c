@@ -101,13 +101,20 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunnerOptions, runner_options_clear);
 
 /* ---- logging ----------------------------------------------------------- */
 
-static gboolean log_verbose = FALSE;
-static gboolean log_quiet = FALSE;
+/* What the log writer lets through: main owns it and gives it to the
+ * writer as its user_data; a command's --verbose/--quiet set it once its
+ * options are parsed. */
+typedef struct
+{
+  gboolean verbose;
+  gboolean quiet;
+} LogSettings;
 
 static GLogWriterOutput
 log_writer (GLogLevelFlags level, const GLogField * fields,
     gsize n_fields, gpointer user_data)
 {
+  const LogSettings *settings = user_data;
   const gchar *message = NULL;
   const gchar *domain = NULL;
   const gchar *prefix;
@@ -115,13 +122,13 @@ log_writer (GLogLevelFlags level, const GLogField * fields,
   if (rcx_worker_logs_json ())
     return rcx_worker_log_writer (level, fields, n_fields, user_data);
   if (g_log_writer_is_journald (fileno (stderr)))
-    return g_log_writer_journald (level, fields, n_fields, user_data);
+    return g_log_writer_journald (level, fields, n_fields, NULL);
 
   if ((level & G_LOG_LEVEL_DEBUG) && !g_getenv ("G_MESSAGES_DEBUG"))
     return G_LOG_WRITER_HANDLED;
-  if ((level & G_LOG_LEVEL_INFO) && !log_verbose)
+  if ((level & G_LOG_LEVEL_INFO) && !settings->verbose)
     return G_LOG_WRITER_HANDLED;
-  if ((level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_WARNING)) && log_quiet)
+  if ((level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_WARNING)) && settings->quiet)
     return G_LOG_WRITER_HANDLED;
 
   for (gsize i = 0; i < n_fields; i++) {
@@ -175,7 +182,7 @@ print_json (JsonNode * node)
 
 static gboolean
 parse_options (GOptionContext * context, gint * argc, gchar *** argv,
-    RunnerOptions * o)
+    RunnerOptions * o, LogSettings * log_settings)
 {
   g_autoptr (GError) error = NULL;
 
@@ -183,8 +190,8 @@ parse_options (GOptionContext * context, gint * argc, gchar *** argv,
     print_error ("%s (see --help)", error->message);
     return FALSE;
   }
-  log_verbose = o->verbose;
-  log_quiet = o->quiet;
+  log_settings->verbose = o->verbose;
+  log_settings->quiet = o->quiet;
   return TRUE;
 }
 
@@ -220,7 +227,7 @@ valid_destination (const gchar * dst)
 /* ---- transcode --------------------------------------------------------- */
 
 static int
-cmd_transcode (int argc, char **argv)
+cmd_transcode (int argc, char **argv, LogSettings * log_settings)
 {
   g_auto (RunnerOptions) o = {.watchdog = DEFAULT_WATCHDOG,
     .probe_timeout = DEFAULT_PROBE_TIMEOUT,
@@ -283,7 +290,7 @@ cmd_transcode (int argc, char **argv)
       "A failed job, or Ctrl-C/SIGTERM, leaves no playlist (what went up\n"
       "while it ran is deleted).");
   g_option_context_set_description (context, exit_codes_text);
-  if (!parse_options (context, &argc, &argv, &o))
+  if (!parse_options (context, &argc, &argv, &o, log_settings))
     return EXIT_USAGE;
   if (g_strv_length (o.args) != 2) {
     print_error ("transcode needs SRC and DST (see --help)");
@@ -491,7 +498,7 @@ pipeline_print (RunnerOptions * o)
 }
 
 static int
-cmd_pipeline (int argc, char **argv)
+cmd_pipeline (int argc, char **argv, LogSettings * log_settings)
 {
   g_auto (RunnerOptions) o = {.probe_timeout = DEFAULT_PROBE_TIMEOUT };
   const GOptionEntry entries[] = {
@@ -524,7 +531,7 @@ cmd_pipeline (int argc, char **argv)
       "runs; the runner then adds the thumbnail and the master playlist.\n"
       "--check validates a pipeline description.");
   g_option_context_set_description (context, exit_codes_text);
-  if (!parse_options (context, &argc, &argv, &o))
+  if (!parse_options (context, &argc, &argv, &o, log_settings))
     return EXIT_USAGE;
 
   if (o.print == (o.check != NULL)) {
@@ -562,9 +569,12 @@ int
 main (int argc, char **argv)
 {
   const gchar *command;
+  /* static: the writer may still run while main returns (atexit, other
+   * threads' last messages) */
+  static LogSettings log_settings = { 0 };
 
   setlocale (LC_ALL, "");
-  g_log_set_writer_func (log_writer, NULL, NULL);
+  g_log_set_writer_func (log_writer, &log_settings, NULL);
 
   if (argc < 2) {
     print_error ("no command given");
@@ -586,9 +596,9 @@ main (int argc, char **argv)
   /* The command's own argv: "rugbycodex-runner transcode" as argv[0]. */
   argv[1] = g_strdup_printf ("%s %s", argv[0], command);
   if (strcmp (command, "transcode") == 0)
-    return cmd_transcode (argc - 1, argv + 1);
+    return cmd_transcode (argc - 1, argv + 1, &log_settings);
   if (strcmp (command, "pipeline") == 0)
-    return cmd_pipeline (argc - 1, argv + 1);
+    return cmd_pipeline (argc - 1, argv + 1, &log_settings);
   if (strcmp (command, "worker") == 0)
     return cmd_worker (argc - 1, argv + 1);
   if (strcmp (command, "health") == 0)
