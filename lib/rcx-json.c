@@ -6,7 +6,7 @@
 
 #include "rcx-sanitize.h"
 
-G_DEFINE_QUARK (rcx - json - error - quark, rcx_json_error);
+G_DEFINE_QUARK (rcx-json-error-quark, rcx_json_error);
 
 typedef enum
 {

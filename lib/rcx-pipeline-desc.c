@@ -14,7 +14,7 @@
 
 #include "rcx-json.h"
 
-G_DEFINE_QUARK (rcx - pipeline - desc - error - quark, rcx_pipeline_desc_error);
+G_DEFINE_QUARK (rcx-pipeline-desc-error-quark, rcx_pipeline_desc_error);
 
 static const gchar *const rung_variables[] = {
   "bitrate", "peak-bitrate", "bitrate-bps", "peak-bitrate-bps", "vbv-ms",

@@ -11,7 +11,7 @@
 #include "rcx-json.h"
 #include "rcx-sanitize.h"
 
-G_DEFINE_QUARK (rcx - postgrest - error - quark, rcx_postgrest_error);
+G_DEFINE_QUARK (rcx-postgrest-error-quark, rcx_postgrest_error);
 
 /* ---- queries ---------------------------------------------------------- */
 
