@@ -293,13 +293,16 @@ send_message (SoupSession * session, SoupMessage * msg,
   return body;
 }
 
+/* 0 means "never expires" to the cache: an Expiration at or before 1970
+ * (found by fuzz-credentials: it returned a negative time without an
+ * error) is as invalid as one that does not parse. */
 static gint64
 parse_expiration (const gchar * iso8601, GError ** error)
 {
   g_autoptr (GDateTime) dt = NULL;
 
   dt = g_date_time_new_from_iso8601 (iso8601, NULL);
-  if (dt == NULL) {
+  if (dt == NULL || g_date_time_to_unix (dt) <= 0) {
     g_autofree gchar *safe = rcx_sanitize_text (iso8601, -1, 64);
 
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,

@@ -37,8 +37,10 @@ typedef enum {
 
 /* FALSE with RCX_JSON_ERROR_TOO_LARGE / _TOO_DEEP when @data (@length
  * bytes, NUL not required) is larger than @max_size (0: the default) or
- * nested deeper than @max_depth (0: RCX_JSON_MAX_DEPTH). Says nothing
- * about validity otherwise. */
+ * nested deeper than @max_depth (0: RCX_JSON_MAX_DEPTH), and with
+ * RCX_JSON_ERROR_INVALID for the two invalid inputs that make json-glib
+ * 1.6 leak (found by tests/fuzz/fuzz-json): a malformed \u escape (not 4
+ * hex digits, a lone surrogate) and data after the top-level value. Says nothing about validity otherwise. */
 gboolean rcx_json_check (const gchar * data, gsize length, gsize max_size,
     guint max_depth, GError ** error);
 

@@ -119,6 +119,50 @@ test_json_size_limit (void)
   g_assert_no_error (error);
 }
 
+/* Inputs on which json-glib 1.6 leaks (found by tests/fuzz/fuzz-json and
+ * fuzz-postgrest): refused before it sees them. */
+static void
+test_json_leaky_inputs_refused (void)
+{
+  const gchar *leaky[] = { "[][]", "{} {}", "2{\"a\": 1}", "0[1]", "\"a\" 1",
+    "[\"\\ud83c\\u(dfc9\"]", "[\"\\udfc9\"]", "[\"\\u12\"]",
+  };
+  const gchar *fine[] = { "[] ", "{} /* c */\n", "2", " true ",
+    "[\"\\ud83c\\udfc9 \\u00e9\"]",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (leaky); i++) {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (rcx_json_check (leaky[i], strlen (leaky[i]), 0, 0,
+            &error));
+    g_assert_error (error, RCX_JSON_ERROR, RCX_JSON_ERROR_INVALID);
+  }
+  for (i = 0; i < G_N_ELEMENTS (fine); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = rcx_json_parse (fine[i], strlen (fine[i]), 0,
+        &error);
+
+    g_assert_no_error (error);
+  }
+}
+
+/* An Expiration before 1970 failed without setting the error (found by
+ * tests/fuzz/fuzz-credentials). */
+static void
+test_credentials_old_expiration (void)
+{
+  const gchar *json = "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\","
+      "\"Expiration\":\"1013-12-04T18:00:00Z\"}";
+  g_auto (RcxCredentials) creds = { 0, };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (rcx_credentials_parse_json (json, strlen (json), "imds",
+          &creds, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+}
+
 /* Every parser of outside JSON goes through the check. */
 static void
 test_json_callers (void)
@@ -590,7 +634,11 @@ main (int argc, char **argv)
   g_test_add_func ("/json/quotes-cannot-hide-depth",
       test_json_quotes_cannot_hide_depth);
   g_test_add_func ("/json/size-limit", test_json_size_limit);
+  g_test_add_func ("/json/leaky-inputs-refused",
+      test_json_leaky_inputs_refused);
   g_test_add_func ("/json/callers", test_json_callers);
+  g_test_add_func ("/credentials/old-expiration",
+      test_credentials_old_expiration);
   g_test_add_func ("/sanitize/text", test_sanitize);
   g_test_add_func ("/sanitize/error-fields", test_error_fields_sanitised);
   g_test_add_func ("/xml/doctype-refused", test_xml_doctype_refused);
