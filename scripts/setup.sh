@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-DEBS="meson ninja-build pkg-config gcc
+DEBS="meson ninja-build pkg-config gcc clang
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libxml2-dev libssl-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
