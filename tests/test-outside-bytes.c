@@ -135,8 +135,7 @@ test_json_leaky_inputs_refused (void)
   for (i = 0; i < G_N_ELEMENTS (leaky); i++) {
     g_autoptr (GError) error = NULL;
 
-    g_assert_false (rcx_json_check (leaky[i], strlen (leaky[i]), 0, 0,
-            &error));
+    g_assert_false (rcx_json_check (leaky[i], strlen (leaky[i]), 0, 0, &error));
     g_assert_error (error, RCX_JSON_ERROR, RCX_JSON_ERROR_INVALID);
   }
   for (i = 0; i < G_N_ELEMENTS (fine); i++) {

@@ -1,8 +1,9 @@
 /* fuzz-common.h: what every libFuzzer target here shares.
  *
- * fuzz_init() makes GLib's criticals and warnings fatal (a g_return_if_fail
- * that trips is a bug the fuzzer should report) and silences the rest of
- * the log, which would otherwise slow the run down.
+ * Its LLVMFuzzerInitialize makes GLib's criticals and warnings fatal (a
+ * g_return_if_fail that trips is a bug the fuzzer should report) and
+ * silences the rest of the log, which would otherwise slow the run down.
+ * Include it from the target's one source file only.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -24,12 +25,13 @@ fuzz_log_writer (GLogLevelFlags level, const GLogField * fields,
   return G_LOG_WRITER_HANDLED;
 }
 
-static inline void
-fuzz_init (void)
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
 {
   g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL
       | G_LOG_LEVEL_WARNING);
   g_log_set_writer_func (fuzz_log_writer, NULL, NULL);
+  return 0;
 }
 
 /* Splits @data at the first @n - 1 '\n' bytes into @n NUL-terminated

@@ -8,13 +8,6 @@
 #include "rcx-json.h"
 
 int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   g_autoptr (GError) error = NULL;

@@ -8,13 +8,6 @@
 #include "rcx-pipeline-desc.h"
 
 int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   g_autoptr (GError) error = NULL;
@@ -35,6 +28,8 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
     g_autofree gchar *folder = rcx_pipeline_desc_rung_folder (desc, rung);
     g_autoptr (GHashTable) vars = rcx_pipeline_desc_rung_variables (desc,
         rung, 1920, rung->height, 60, 1);
+
+    g_assert (folder != NULL);
 
     for (j = 0; j < desc->n_encoders; j++) {
       const RcxEncoderDesc *enc = &desc->encoders[j];

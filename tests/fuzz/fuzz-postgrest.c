@@ -7,13 +7,6 @@
 #include "fuzz-common.h"
 #include "rcx-postgrest.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init ();
-  return 0;
-}
-
 static void
 read_row (JsonNode * node)
 {

@@ -10,13 +10,6 @@
 #include "rcx-http.h"
 #include "rcx-xml.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init ();
-  return 0;
-}
-
 static void
 assert_clean (const gchar * s)
 {

@@ -9,13 +9,6 @@
 #include "rcx-sigv4.h"
 
 int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fuzz_init ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   g_auto (GStrv) f = NULL;
