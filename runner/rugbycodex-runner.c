@@ -23,6 +23,10 @@
 #include "rcx-probe.h"
 #include "rcx-transcode.h"
 #include "rcx-job-run.h"
+#include "rcx-sanitize.h"
+
+/* stderr lines are cut here (rcx_sanitize_text) */
+#define LOG_LINE_MAX 16384
 
 typedef enum
 {
@@ -102,6 +106,7 @@ log_writer (GLogLevelFlags level, const GLogField * fields,
   const gchar *message = NULL;
   const gchar *domain = NULL;
   const gchar *prefix;
+  g_autofree gchar *clean = NULL;
 
   if (g_log_writer_is_journald (fileno (stderr)))
     return g_log_writer_journald (level, fields, n_fields, user_data);
@@ -125,10 +130,11 @@ log_writer (GLogLevelFlags level, const GLogField * fields,
     prefix = "warning: ";
   else
     prefix = "";
+  /* one line per message, whatever keys or server text it quotes */
+  clean = rcx_sanitize_text (message ? message : "", -1, LOG_LINE_MAX);
   fprintf (stderr, "rugbycodex-runner: %s%s%s%s\n", prefix,
       domain && strcmp (domain, G_LOG_DOMAIN) != 0 ? domain : "",
-      domain && strcmp (domain, G_LOG_DOMAIN) != 0 ? ": " : "",
-      message ? message : "");
+      domain && strcmp (domain, G_LOG_DOMAIN) != 0 ? ": " : "", clean);
   fflush (stderr);
   return G_LOG_WRITER_HANDLED;
 }
@@ -139,12 +145,13 @@ print_error (const gchar * format, ...)
 {
   va_list args;
   g_autofree gchar *msg = NULL;
+  g_autofree gchar *clean = NULL;
 
   va_start (args, format);
   msg = g_strdup_vprintf (format, args);
   va_end (args);
-  g_strdelimit (msg, "\n", ' ');
-  fprintf (stderr, "rugbycodex-runner: error: %s\n", msg);
+  clean = rcx_sanitize_text (msg, -1, LOG_LINE_MAX);
+  fprintf (stderr, "rugbycodex-runner: error: %s\n", clean);
 }
 
 static void
