@@ -18,6 +18,10 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "rcx-http.h"
+#include "rcx-json.h"
+#include "rcx-sanitize.h"
+
 #define REFRESH_MARGIN ((gint64) 5 * 60 * G_USEC_PER_SEC)
 #define CONTAINER_HOST_URI "http://169.254.170.2"
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
@@ -167,20 +171,17 @@ replace_string (gchar ** dest, const gchar * value)
 /* The AWS INI dialect: "[profile]" sections, "key = value" lines, '#' and
  * ';' comment lines. Only the three credential keys of @profile are
  * read. */
-static gboolean
-from_shared_file (const gchar * profile, RcxCredentials * out)
+gboolean
+rcx_credentials_parse_ini (const gchar * data, gsize length,
+    const gchar * profile, RcxCredentials * out)
 {
-  g_autofree gchar *path = shared_credentials_path ();
-  g_autofree gchar *contents = NULL;
+  g_autofree gchar *contents = g_strndup (data, length);
   g_auto (GStrv) lines = NULL;
   g_autofree gchar *access_key = NULL;
   g_autofree gchar *secret_key = NULL;
   g_autofree gchar *token = NULL;
   gboolean in_profile = FALSE;
   guint i;
-
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return FALSE;
 
   lines = g_strsplit (contents, "\n", -1);
   for (i = 0; lines[i] != NULL; i++) {
@@ -215,17 +216,34 @@ from_shared_file (const gchar * profile, RcxCredentials * out)
       replace_string (&token, value);
   }
   memset (contents, 0, strlen (contents));
+  for (i = 0; lines[i] != NULL; i++)
+    memset (lines[i], 0, strlen (lines[i]));
 
-  if (!is_set (access_key) || !is_set (secret_key)) {
-    g_debug ("No credentials for profile '%s' in %s", profile, path);
+  if (!is_set (access_key) || !is_set (secret_key))
     return FALSE;
-  }
   out->access_key = g_steal_pointer (&access_key);
   out->secret_key = g_steal_pointer (&secret_key);
   out->session_token = is_set (token) ? g_steal_pointer (&token) : NULL;
   out->expiration = 0;
   out->source = "profile";
   return TRUE;
+}
+
+static gboolean
+from_shared_file (const gchar * profile, RcxCredentials * out)
+{
+  g_autofree gchar *path = shared_credentials_path ();
+  g_autofree gchar *contents = NULL;
+  gsize length;
+  gboolean found;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+  found = rcx_credentials_parse_ini (contents, length, profile, out);
+  memset (contents, 0, length);
+  if (!found)
+    g_debug ("No credentials for profile '%s' in %s", profile, path);
+  return found;
 }
 
 /* ---- HTTP sources ----------------------------------------------------- */
@@ -248,37 +266,47 @@ static GBytes *
 send_message (SoupSession * session, SoupMessage * msg,
     GCancellable * cancellable, GError ** error)
 {
-  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GError) local_error = NULL;
+  GBytes *body;
   guint status;
 
-  body = soup_session_send_and_read (session, msg, cancellable, error);
-  if (body == NULL)
+  in = soup_session_send (session, msg, cancellable, error);
+  if (in == NULL)
     return NULL;
   status = soup_message_get_status (msg);
   if (!SOUP_STATUS_IS_SUCCESSFUL (status)) {
+    g_autofree gchar *reason =
+        rcx_sanitize_text (soup_message_get_reason_phrase (msg), -1, 64);
+
     g_set_error (error, G_IO_ERROR, status == SOUP_STATUS_NOT_FOUND ?
-        G_IO_ERROR_NOT_FOUND : G_IO_ERROR_FAILED, "HTTP %u %s", status,
-        soup_message_get_reason_phrase (msg));
+        G_IO_ERROR_NOT_FOUND : G_IO_ERROR_FAILED, "HTTP %u %s", status, reason);
     return NULL;
   }
-  if (g_bytes_get_size (body) > MAX_RESPONSE_SIZE) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-        "Credentials answer too large (%" G_GSIZE_FORMAT " bytes)",
-        g_bytes_get_size (body));
+  /* read no more than an answer can hold, however much is sent */
+  body = rcx_http_read_bytes (in, MAX_RESPONSE_SIZE, cancellable, &local_error);
+  if (body == NULL) {
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+        "Credentials answer: ");
     return NULL;
   }
-  return g_steal_pointer (&body);
+  return body;
 }
 
+/* 0 means "never expires" to the cache: an Expiration at or before 1970
+ * (found by fuzz-credentials: it returned a negative time without an
+ * error) is as invalid as one that does not parse. */
 static gint64
 parse_expiration (const gchar * iso8601, GError ** error)
 {
   g_autoptr (GDateTime) dt = NULL;
 
   dt = g_date_time_new_from_iso8601 (iso8601, NULL);
-  if (dt == NULL) {
+  if (dt == NULL || g_date_time_to_unix (dt) <= 0) {
+    g_autofree gchar *safe = rcx_sanitize_text (iso8601, -1, 64);
+
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "Invalid Expiration '%s'", iso8601);
+        "Invalid Expiration '%s'", safe);
     return -1;
   }
   return g_date_time_to_unix (dt) * G_USEC_PER_SEC +
@@ -286,12 +314,11 @@ parse_expiration (const gchar * iso8601, GError ** error)
 }
 
 /* The JSON both the container endpoint and IMDS answer with. */
-static gboolean
-parse_credentials_json (GBytes * body, const gchar * source,
-    RcxCredentials * out, GError ** error)
+gboolean
+rcx_credentials_parse_json (const gchar * data, gsize length,
+    const gchar * source, RcxCredentials * out, GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr (JsonNode) root = NULL;
   JsonObject *obj;
   const gchar *access_key;
   const gchar *secret_key;
@@ -300,10 +327,9 @@ parse_credentials_json (GBytes * body, const gchar * source,
   const gchar *code;
   gint64 expires = 0;
 
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-          g_bytes_get_size (body), NULL)
-      || (root = json_parser_get_root (parser)) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (root)) {
+  /* size and depth checked before json-glib recurses into it */
+  root = rcx_json_parse (data, length, MAX_RESPONSE_SIZE, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "Invalid credentials JSON from the %s source", source);
     return FALSE;
@@ -311,8 +337,10 @@ parse_credentials_json (GBytes * body, const gchar * source,
   obj = json_node_get_object (root);
   code = json_object_get_string_member_with_default (obj, "Code", NULL);
   if (code != NULL && strcmp (code, "Success") != 0) {
+    g_autofree gchar *safe = rcx_sanitize_text (code, -1, 64);
+
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "The %s source answered Code '%s'", source, code);
+        "The %s source answered Code '%s'", source, safe);
     return FALSE;
   }
   access_key = json_object_get_string_member_with_default (obj,
@@ -429,10 +457,31 @@ from_container (RcxCredentials * out, GCancellable * cancellable,
         "Container credentials endpoint: ");
     return FALSE;
   }
-  return parse_credentials_json (body, "container", out, error);
+  return rcx_credentials_parse_json (g_bytes_get_data (body, NULL),
+      g_bytes_get_size (body), "container", out, error);
 }
 
 /* ---- EC2 instance metadata (IMDSv2) ----------------------------------- */
+
+/* The first line of the role listing; a role name is a path segment of the
+ * next request, so only IAM's role-name characters pass. */
+gchar *
+rcx_credentials_parse_imds_role (const gchar * data, gsize length)
+{
+  g_autofree gchar *role = g_strndup (data, length);
+  gchar *newline = strchr (role, '\n');
+  const gchar *p;
+
+  if (newline != NULL)
+    *newline = '\0';
+  g_strstrip (role);
+  if (role[0] == '\0' || strlen (role) > 64)
+    return NULL;
+  for (p = role; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("+=,.@_-", *p) == NULL)
+      return NULL;
+  return g_steal_pointer (&role);
+}
 
 static gchar *
 imds_endpoint (void)
@@ -487,7 +536,6 @@ from_imds (RcxCredentials * out, GCancellable * cancellable, GError ** error)
   g_autofree gchar *token = NULL;
   g_autofree gchar *role = NULL;
   g_autofree gchar *path = NULL;
-  gchar *newline;
 
   if (disabled != NULL && g_ascii_strcasecmp (disabled, "true") == 0) {
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
@@ -506,6 +554,11 @@ from_imds (RcxCredentials * out, GCancellable * cancellable, GError ** error)
   token = g_strndup (g_bytes_get_data (token_bytes, NULL),
       g_bytes_get_size (token_bytes));
   g_strstrip (token);
+  if (token[0] == '\0' || !rcx_sanitize_is_header_safe (token)) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "Instance metadata token: empty or holding control characters");
+    return FALSE;
+  }
 
   roles = imds_request (session, SOUP_METHOD_GET, endpoint,
       "/latest/meta-data/iam/security-credentials/", token, cancellable, error);
@@ -513,12 +566,9 @@ from_imds (RcxCredentials * out, GCancellable * cancellable, GError ** error)
     g_prefix_error (error, "Instance metadata role: ");
     return FALSE;
   }
-  role = g_strndup (g_bytes_get_data (roles, NULL), g_bytes_get_size (roles));
-  newline = strchr (role, '\n');
-  if (newline != NULL)
-    *newline = '\0';
-  g_strstrip (role);
-  if (role[0] == '\0' || strchr (role, '/') != NULL) {
+  role = rcx_credentials_parse_imds_role (g_bytes_get_data (roles, NULL),
+      g_bytes_get_size (roles));
+  if (role == NULL) {
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
         "No IAM role attached to the instance");
     return FALSE;
@@ -532,7 +582,8 @@ from_imds (RcxCredentials * out, GCancellable * cancellable, GError ** error)
     g_prefix_error (error, "Instance metadata role credentials: ");
     return FALSE;
   }
-  return parse_credentials_json (body, "imds", out, error);
+  return rcx_credentials_parse_json (g_bytes_get_data (body, NULL),
+      g_bytes_get_size (body), "imds", out, error);
 }
 
 /* ---- the chain -------------------------------------------------------- */
@@ -572,6 +623,28 @@ resolve_chain (RcxCredentialsProvider * p, RcxCredentials * out,
   return FALSE;
 }
 
+/* A key or token with a control character would be dropped from its
+ * header by libsoup (and the request sent unsigned): a configuration
+ * error, named without the value. */
+static gboolean
+check_credentials (const RcxCredentials * creds, GError ** error)
+{
+  const gchar *bad = NULL;
+
+  if (!rcx_sanitize_is_header_safe (creds->access_key))
+    bad = "access key";
+  else if (!rcx_sanitize_is_header_safe (creds->secret_key))
+    bad = "secret key";
+  else if (!rcx_sanitize_is_header_safe (creds->session_token))
+    bad = "session token";
+  if (bad == NULL)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "configuration error: the %s from the %s source holds a control "
+      "character (CR/LF?)", bad, creds->source);
+  return FALSE;
+}
+
 static gboolean
 cached_is_fresh (RcxCredentialsProvider * p, gint64 now)
 {
@@ -597,6 +670,10 @@ rcx_credentials_provider_get (RcxCredentialsProvider * p,
     out->secret_key = g_strdup (p->secret_key);
     out->session_token = g_strdup (p->session_token);
     out->source = "properties";
+    if (!check_credentials (out, error)) {
+      rcx_credentials_clear (out);
+      return FALSE;
+    }
     return TRUE;
   }
 
@@ -608,7 +685,9 @@ rcx_credentials_provider_get (RcxCredentialsProvider * p,
     return TRUE;
   }
 
-  if (!resolve_chain (p, &fetched, cancellable, &local_error)) {
+  if (!resolve_chain (p, &fetched, cancellable, &local_error)
+      || !check_credentials (&fetched, &local_error)) {
+    rcx_credentials_clear (&fetched);
     /* A failed refresh keeps using credentials that have not expired
      * yet. */
     if (p->have_cached && now < p->cached.expiration

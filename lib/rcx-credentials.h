@@ -46,6 +46,24 @@ gboolean rcx_credentials_provider_get (RcxCredentialsProvider * p,
 /* Forget cached temporary credentials (after an ExpiredToken answer). */
 void rcx_credentials_provider_invalidate (RcxCredentialsProvider * p);
 
+/* ---- parsers of outside bytes (used by the chain; public for tests and
+ * fuzzing) ---- */
+
+/* The container endpoint's / IMDS's JSON answer (at most 64 KiB, depth
+ * checked: rcx-json.h). Fills @out (its source is @source, a static
+ * string). */
+gboolean rcx_credentials_parse_json (const gchar * data, gsize length,
+    const gchar * source, RcxCredentials * out, GError ** error);
+
+/* The shared credentials file's text: TRUE with @out filled when
+ * @profile has both keys. */
+gboolean rcx_credentials_parse_ini (const gchar * data, gsize length,
+    const gchar * profile, RcxCredentials * out);
+
+/* IMDS's role listing: the first role name, or NULL when there is none or
+ * it holds characters an IAM role name cannot. */
+gchar *rcx_credentials_parse_imds_role (const gchar * data, gsize length);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxCredentialsProvider,
     rcx_credentials_provider_unref)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RcxCredentials, rcx_credentials_clear)

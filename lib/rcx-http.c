@@ -6,12 +6,15 @@
 
 #include <string.h>
 #include <json-glib/json-glib.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "rcx-json.h"
+#include "rcx-sanitize.h"
+#include "rcx-xml.h"
 
-#define ERROR_BODY_MAX (256 * 1024)
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK ((gsize) 64 * 1024)
 #define STR_NULL(s) ((s) ? (s) : "(none)")
+/* caps on the service's error fields once sanitised */
+#define ERROR_CODE_MAX 128
+#define ERROR_MESSAGE_MAX 512
 
 struct _RcxHttpRequest
 {
@@ -22,6 +25,7 @@ struct _RcxHttpRequest
   GPtrArray *header_values;
   gchar *content_type;
   GBytes *body;
+  gsize max_body;
   RcxHttpPrepareFunc prepare;
   gpointer prepare_data;
   GDestroyNotify prepare_notify;
@@ -157,6 +161,13 @@ rcx_http_request_get_body (RcxHttpRequest * request)
 }
 
 void
+rcx_http_request_set_max_body (RcxHttpRequest * request, gsize max)
+{
+  /* one byte past the limit is read to tell "exactly" from "more" */
+  request->max_body = MIN (max, G_MAXSIZE - 1);
+}
+
+void
 rcx_http_request_set_prepare_func (RcxHttpRequest * request,
     RcxHttpPrepareFunc func, gpointer user_data, GDestroyNotify notify)
 {
@@ -210,35 +221,13 @@ rcx_http_response_free (RcxHttpResponse * response)
   g_free (real);
 }
 
-static gchar *
-xml_child_text (xmlNode * parent, const gchar * name)
-{
-  xmlNode *n;
-
-  for (n = parent->children; n != NULL; n = n->next) {
-    if (n->type == XML_ELEMENT_NODE
-        && g_strcmp0 ((const gchar *) n->name, name) == 0) {
-      xmlChar *content = xmlNodeGetContent (n);
-      gchar *ret = g_strdup ((const gchar *) content);
-
-      xmlFree (content);
-      return ret;
-    }
-  }
-  return NULL;
-}
-
 static void
 parse_xml_error (RcxHttpResponse * response, const gchar * data, gsize len)
 {
   xmlDoc *doc;
   xmlNode *root;
 
-  if (len > G_MAXINT)
-    return;
-  /* no network, no entity substitution, no DTD loading */
-  doc = xmlReadMemory (data, (int) len, NULL, NULL,
-      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  doc = rcx_xml_read (data, len);
   if (doc == NULL)
     return;
   root = xmlDocGetRootElement (doc);
@@ -246,7 +235,7 @@ parse_xml_error (RcxHttpResponse * response, const gchar * data, gsize len)
     /* S3: <Error>; other Query APIs: <ErrorResponse><Error> */
     if (g_strcmp0 ((const gchar *) root->name, "Error") != 0) {
       xmlNode *n;
-      gchar *rid = xml_child_text (root, "RequestId");
+      gchar *rid = rcx_xml_child_text (root, "RequestId", ERROR_CODE_MAX);
 
       if (response->request_id == NULL)
         response->request_id = rid;
@@ -261,11 +250,13 @@ parse_xml_error (RcxHttpResponse * response, const gchar * data, gsize len)
   }
   if (root != NULL) {
     if (response->error_code == NULL)
-      response->error_code = xml_child_text (root, "Code");
+      response->error_code = rcx_xml_child_text (root, "Code", ERROR_CODE_MAX);
     if (response->error_message == NULL)
-      response->error_message = xml_child_text (root, "Message");
+      response->error_message = rcx_xml_child_text (root, "Message",
+          ERROR_MESSAGE_MAX);
     if (response->request_id == NULL)
-      response->request_id = xml_child_text (root, "RequestId");
+      response->request_id = rcx_xml_child_text (root, "RequestId",
+          ERROR_CODE_MAX);
   }
   xmlFreeDoc (doc);
 }
@@ -273,15 +264,13 @@ parse_xml_error (RcxHttpResponse * response, const gchar * data, gsize len)
 static void
 parse_json_error (RcxHttpResponse * response, const gchar * data, gsize len)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = rcx_json_parse (data, len, 0, NULL);
   JsonObject *obj;
   const gchar *code = NULL, *message = NULL;
 
-  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return;
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return;
-  obj = json_node_get_object (json_parser_get_root (parser));
+  obj = json_node_get_object (root);
   if (json_object_has_member (obj, "__type"))
     code = json_object_get_string_member_with_default (obj, "__type", NULL);
   else if (json_object_has_member (obj, "code"))
@@ -293,10 +282,12 @@ parse_json_error (RcxHttpResponse * response, const gchar * data, gsize len)
   if (response->error_code == NULL && code != NULL) {
     const gchar *hash = strrchr (code, '#');
 
-    response->error_code = g_strdup (hash ? hash + 1 : code);
+    response->error_code = rcx_sanitize_text (hash ? hash + 1 : code, -1,
+        ERROR_CODE_MAX);
   }
   if (response->error_message == NULL)
-    response->error_message = g_strdup (message);
+    response->error_message = rcx_sanitize_text (message, -1,
+        ERROR_MESSAGE_MAX);
 }
 
 void
@@ -315,14 +306,14 @@ rcx_http_response_parse_error (RcxHttpResponse * response)
       if (rid == NULL)
         rid = soup_message_headers_get_one (response->headers,
             "x-amzn-RequestId");
-      response->request_id = g_strdup (rid);
+      response->request_id = rcx_sanitize_text (rid, -1, ERROR_CODE_MAX);
     }
     /* SQS JSON protocol: "AWS.SimpleQueueService.NonExistentQueue;Sender" */
     query_error = soup_message_headers_get_one (response->headers,
         "x-amzn-query-error");
     if (query_error != NULL && response->error_code == NULL)
-      response->error_code = g_strndup (query_error,
-          strcspn (query_error, ";"));
+      response->error_code = rcx_sanitize_text (query_error,
+          strcspn (query_error, ";"), ERROR_CODE_MAX);
   }
 
   if (response->body != NULL)
@@ -341,15 +332,10 @@ rcx_http_response_parse_error (RcxHttpResponse * response)
 RcxHttpClient *
 rcx_http_client_new (const RcxHttpClientOptions * options)
 {
-  static gsize xml_initialized = 0;
   RcxHttpClientOptions defaults = { 0, };
   RcxHttpClient *client;
   g_autofree gchar *ua = NULL;
 
-  if (g_once_init_enter (&xml_initialized)) {
-    xmlInitParser ();
-    g_once_init_leave (&xml_initialized, 1);
-  }
   if (options == NULL)
     options = &defaults;
 
@@ -472,32 +458,127 @@ status_ok (guint status)
   return status >= 200 && status < 300;
 }
 
+/* Reads @in to its end, at most @max bytes. With @truncate a longer body
+ * is kept cut at @max; otherwise it is G_IO_ERROR_MESSAGE_TOO_LARGE. Sizes
+ * are gsize/guint64 throughout: no 32-bit length to wrap. */
 static GBytes *
-read_all (GInputStream * in, goffset expected, gsize max,
-    GCancellable * cancellable, GError ** error)
+read_capped (GInputStream * in, goffset expected, gsize max,
+    gboolean truncate, GCancellable * cancellable, GError ** error)
 {
+  gsize size, len = 0;
+  g_autofree guint8 *buf = NULL;
+
   /* pre-size only for a modest body: a HEAD's Content-Length is the whole
-   * object's size, and a body is never read past @max */
-  g_autoptr (GByteArray) buf = g_byte_array_sized_new (expected > 0
-      && expected <= (goffset) MIN (max, 16 * READ_CHUNK) ?
-      (guint) expected : READ_CHUNK);
+   * object's size */
+  size = expected > 0 && (guint64) expected <= MIN (max, 16 * READ_CHUNK) ?
+      (gsize) expected + 1 : MIN (READ_CHUNK, max + 1);
+  buf = g_malloc (size);
 
   for (;;) {
     gssize n;
-    guint old = buf->len;
+    gsize want;
 
-    if (buf->len >= max)
-      break;
-    g_byte_array_set_size (buf, old + READ_CHUNK);
-    n = g_input_stream_read (in, buf->data + old, READ_CHUNK, cancellable,
-        error);
+    /* one byte past @max tells a body of exactly @max from a longer one */
+    if (len == size) {
+      if (size > max) {
+        if (truncate)
+          break;
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+            "response body larger than the limit of %" G_GSIZE_FORMAT
+            " bytes", max);
+        return NULL;
+      }
+      size = size <= (max + 1) / 2 ? size * 2 : max + 1;
+      buf = g_realloc (buf, size);
+    }
+    want = MIN (size - len, READ_CHUNK);
+    n = g_input_stream_read (in, buf + len, want, cancellable, error);
     if (n < 0)
       return NULL;
-    g_byte_array_set_size (buf, old + n);
     if (n == 0)
       break;
+    len += (gsize) n;
   }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  if (len > max)
+    len = max;
+  return g_bytes_new_take (g_realloc (g_steal_pointer (&buf), MAX (len, 1)),
+      len);
+}
+
+GBytes *
+rcx_http_read_bytes (GInputStream * in, gsize max,
+    GCancellable * cancellable, GError ** error)
+{
+  g_return_val_if_fail (G_IS_INPUT_STREAM (in), NULL);
+  g_return_val_if_fail (max < G_MAXSIZE, NULL);
+
+  return read_capped (in, 0, max, FALSE, cancellable, error);
+}
+
+gboolean
+rcx_http_uri_is_cleartext_remote (GUri * uri)
+{
+  const gchar *host = g_uri_get_host (uri);
+  g_autoptr (GInetAddress) addr = NULL;
+
+  if (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0)
+    return FALSE;
+  if (host == NULL)
+    return TRUE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return FALSE;
+  addr = g_inet_address_new_from_string (host);
+  return addr == NULL || !g_inet_address_get_is_loopback (addr);
+}
+
+/* Once per host and process: a warning that a key or token goes out in
+ * clear text. Not refused: containers reach their peers by service name
+ * over plain http on a private network (docker compose, tests). */
+static void
+warn_cleartext_once (GUri * uri)
+{
+  static GMutex lock;
+  static GHashTable *warned;
+  g_autofree gchar *host = g_ascii_strdown (g_uri_get_host (uri) ?
+      g_uri_get_host (uri) : "", -1);
+  gboolean first;
+
+  g_mutex_lock (&lock);
+  if (warned == NULL)
+    warned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  first = g_hash_table_add (warned, g_strdup (host));
+  g_mutex_unlock (&lock);
+  if (first) {
+    g_autofree gchar *safe = rcx_sanitize_text (host, -1, 255);
+
+    g_log (RCX_HTTP_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+        "credentials are sent in clear text to http://%s (not loopback): "
+        "anyone on the path can read and replay them; use https://", safe);
+  }
+}
+
+/* The checks made once per request, before anything is sent. */
+static gboolean
+check_request (RcxHttpRequest * request, GError ** error)
+{
+  guint i;
+
+  for (i = 0; i < request->header_names->len; i++) {
+    if (!rcx_sanitize_is_header_safe (request->header_values->pdata[i])) {
+      /* the value is a key or token: never shown */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+          "configuration error: the %s header's value holds a control "
+          "character (a key or token with CR/LF?); not sent",
+          (const gchar *) request->header_names->pdata[i]);
+      return FALSE;
+    }
+  }
+  if ((request->prepare != NULL
+          || rcx_http_request_get_header (request, "Authorization") != NULL
+          || rcx_http_request_get_header (request, "apikey") != NULL)
+      && rcx_http_uri_is_cleartext_remote (request->uri))
+    warn_cleartext_once (request->uri);
+  return TRUE;
 }
 
 static void
@@ -530,6 +611,27 @@ on_restarted (SoupMessage * msg, RcxHttpRequest * request)
   if (request->body != NULL)
     soup_message_set_request_body_from_bytes (msg, request->content_type,
         request->body);
+}
+
+/* A signing hook may add headers from credentials: libsoup would drop a
+ * value with CR/LF (with a warning that shows it) and send the rest. */
+static gboolean
+check_message_headers (SoupMessage * msg, GError ** error)
+{
+  SoupMessageHeadersIter iter;
+  const gchar *name, *value;
+
+  soup_message_headers_iter_init (&iter, soup_message_get_request_headers
+      (msg));
+  while (soup_message_headers_iter_next (&iter, &name, &value)) {
+    if (!rcx_sanitize_is_header_safe (value)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+          "configuration error: the %s header's value holds a control "
+          "character; not sent", name);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 static SoupMessage *
@@ -565,6 +667,11 @@ client_send (RcxHttpClient * client, RcxHttpRequest * request,
   const gchar *path = g_uri_get_path (request->uri);
   guint attempt = 0, cost = 0;
   gboolean skew_retried = FALSE;
+  gsize max_body = request->max_body ? request->max_body :
+      RCX_HTTP_DEFAULT_MAX_BODY;
+
+  if (!check_request (request, error))
+    return NULL;
 
   for (;;) {
     g_autoptr (SoupMessage) msg = build_message (request);
@@ -583,6 +690,8 @@ client_send (RcxHttpClient * client, RcxHttpRequest * request,
 
       if (!request->prepare (request, msg, now, attempt,
               request->prepare_data, error))
+        return NULL;
+      if (!check_message_headers (msg, error))
         return NULL;
     }
 
@@ -605,21 +714,31 @@ client_send (RcxHttpClient * client, RcxHttpRequest * request,
         if (streaming) {
           response->stream = g_steal_pointer (&in);
         } else {
-          response->body = read_all (in,
+          response->body = read_capped (in,
               soup_message_headers_get_content_length (response->headers),
-              G_MAXSIZE, cancellable, &transport_error);
+              max_body, FALSE, cancellable, &transport_error);
           if (response->body == NULL)
             g_clear_pointer (&response, rcx_http_response_free);
+          if (g_error_matches (transport_error, G_IO_ERROR,
+                  G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+            /* the same answer would come again: not retried */
+            rcx_http_client_log (client, G_LOG_LEVEL_WARNING, "%s %s: %u, %s",
+                request->method, path, status, transport_error->message);
+            g_propagate_error (error, g_steal_pointer (&transport_error));
+            return NULL;
+          }
         }
       } else {
-        /* an error body is small; a broken one is still a response */
-        response->body = read_all (in, 0, ERROR_BODY_MAX, cancellable, NULL);
+        /* an error body is small; a broken or cut one is still a
+         * response */
+        response->body = read_capped (in, 0, RCX_HTTP_ERROR_BODY_MAX, TRUE,
+            cancellable, NULL);
         rcx_http_response_parse_error (response);
       }
       if (response != NULL && response->request_id == NULL)
         response->request_id =
-            g_strdup (soup_message_headers_get_one (response->headers,
-                "x-amz-request-id"));
+            rcx_sanitize_text (soup_message_headers_get_one
+            (response->headers, "x-amz-request-id"), -1, ERROR_CODE_MAX);
     }
 
     if (response == NULL)

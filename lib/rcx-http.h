@@ -13,7 +13,15 @@
  * - a request counter (every attempt) for tests and benchmarks;
  * - logs (domain "rcx-http" and an optional RcxHttpLogFunc) show the
  *   method, the URI path, status, attempt, request id and delay, never
- *   headers, query strings or bodies (no secrets).
+ *   headers, query strings or bodies (no secrets);
+ * - every body read into memory is capped (64-bit counts): a 2xx body at
+ *   the request's limit (RCX_HTTP_DEFAULT_MAX_BODY unless set), an error
+ *   body at RCX_HTTP_ERROR_BODY_MAX (kept truncated); the service's error
+ *   code, message and request id are sanitised (rcx-sanitize.h);
+ * - a header value with a control character (a key or token holding
+ *   CR/LF, which libsoup would drop, sending the request unauthenticated)
+ *   refuses the request; credentials sent over plain http:// to a host
+ *   that is not loopback draw one warning per host.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -28,6 +36,11 @@ G_BEGIN_DECLS
 #define RCX_HTTP_LOG_DOMAIN "rcx-http"
 #define RCX_HTTP_DEFAULT_TIMEOUT 30     /* seconds */
 #define RCX_HTTP_DEFAULT_MAX_CONNS 16
+/* The most a successful body read into memory may hold unless the request
+ * says otherwise: S3 and SQS XML/JSON replies, a PostgREST page of rows. */
+#define RCX_HTTP_DEFAULT_MAX_BODY ((gsize) 8 * 1024 * 1024)
+/* An error body is read up to this and kept truncated. */
+#define RCX_HTTP_ERROR_BODY_MAX ((gsize) 64 * 1024)
 
 /* ---- requests --------------------------------------------------------- */
 
@@ -51,6 +64,10 @@ const gchar *rcx_http_request_get_header (RcxHttpRequest * request,
 void rcx_http_request_set_body (RcxHttpRequest * request,
     const gchar * content_type, GBytes * body);
 GBytes *rcx_http_request_get_body (RcxHttpRequest * request);
+/* The most bytes a 2xx body read by rcx_http_client_send_and_read() may
+ * hold; 0 (the default): RCX_HTTP_DEFAULT_MAX_BODY. A larger body ends the
+ * request with G_IO_ERROR_MESSAGE_TOO_LARGE (not retried). */
+void rcx_http_request_set_max_body (RcxHttpRequest * request, gsize max);
 
 /* Called before each attempt with the message about to be sent (its
  * request headers already hold the request's headers and the body's
@@ -145,6 +162,16 @@ RcxHttpResponse *rcx_http_client_send_and_read (RcxHttpClient * client,
  * only before the body starts. A non-2xx body is read into response->body. */
 RcxHttpResponse *rcx_http_client_send_streaming (RcxHttpClient * client,
     RcxHttpRequest * request, GCancellable * cancellable, GError ** error);
+
+/* Reads @in to its end into memory. More than @max bytes: NULL with
+ * G_IO_ERROR_MESSAGE_TOO_LARGE (having read at most @max + 1 bytes). For
+ * bodies read outside rcx_http_client_send_and_read(). */
+GBytes *rcx_http_read_bytes (GInputStream * in, gsize max,
+    GCancellable * cancellable, GError ** error);
+
+/* TRUE when @uri is plain http:// to a host that is not loopback
+ * (localhost, 127.0.0.0/8, ::1): what a key or token must not cross. */
+gboolean rcx_http_uri_is_cleartext_remote (GUri * uri);
 
 /* Logs through the client's log func and the "rcx-http" domain. */
 void rcx_http_client_log (RcxHttpClient * client, GLogLevelFlags level,

@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "rcx-jobs"
 
 #include "rcx-jobs.h"
+#include "rcx-sanitize.h"
 
 #include <string.h>
 
@@ -172,28 +173,9 @@ rcx_jobs_worker_id_is_valid (const gchar * worker_id)
 gchar *
 rcx_jobs_reason_sanitize (const gchar * reason)
 {
-  GString *out;
-  const gchar *p;
-
   if (reason == NULL || *reason == '\0')
     return g_strdup ("unknown error");
-  /* valid UTF-8, one line, no control characters, bounded */
-  out = g_string_new (NULL);
-  for (p = reason; *p && out->len < RCX_JOBS_REASON_MAX;) {
-    gunichar c = g_utf8_get_char_validated (p, -1);
-
-    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
-      g_string_append_c (out, '?');
-      p++;
-      continue;
-    }
-    if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
-      g_string_append_c (out, ' ');
-    else
-      g_string_append_unichar (out, c);
-    p = g_utf8_next_char (p);
-  }
-  return g_string_free (out, FALSE);
+  return rcx_sanitize_text (reason, -1, RCX_JOBS_REASON_MAX);
 }
 
 static gboolean

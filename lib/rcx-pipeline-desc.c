@@ -13,6 +13,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "rcx-json.h"
+
 G_DEFINE_QUARK (rcx-pipeline-desc-error-quark, rcx_pipeline_desc_error);
 
 static const gchar *const rung_variables[] = {
@@ -696,20 +698,27 @@ parse_root (RcxPipelineDesc * desc, JsonNode * root_node, GError ** error)
 
 /* ---- public API -------------------------------------------------------- */
 
+/* A description is a few KiB; this leaves room for comments. */
+#define RCX_PIPELINE_DESC_MAX_SIZE ((gsize) 1024 * 1024)
+
 RcxPipelineDesc *
 rcx_pipeline_desc_new_from_data (const gchar * data, gssize length,
     GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (RcxPipelineDesc) desc = g_new0 (RcxPipelineDesc, 1);
   g_autoptr (GError) local = NULL;
+  g_autoptr (JsonNode) root = NULL;
 
-  if (!json_parser_load_from_data (parser, data, length, &local)) {
+  if (length < 0)
+    length = data ? strlen (data) : 0;
+  /* size and depth checked before json-glib recurses into it */
+  root = rcx_json_parse (data, length, RCX_PIPELINE_DESC_MAX_SIZE, &local);
+  if (root == NULL) {
     g_set_error (error, RCX_PIPELINE_DESC_ERROR,
         RCX_PIPELINE_DESC_ERROR_PARSE, "not valid JSON: %s", local->message);
     return NULL;
   }
-  if (!parse_root (desc, json_parser_get_root (parser), error))
+  if (!parse_root (desc, root, error))
     return NULL;
   return g_steal_pointer (&desc);
 }

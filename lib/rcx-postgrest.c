@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+#include "rcx-json.h"
+#include "rcx-sanitize.h"
+
 G_DEFINE_QUARK (rcx-postgrest-error-quark, rcx_postgrest_error);
 
 /* ---- queries ---------------------------------------------------------- */
@@ -148,6 +151,12 @@ rcx_postgrest_new (const gchar * url, const gchar * key, RcxHttpClient * http,
         "no Supabase key");
     return NULL;
   }
+  if (!rcx_sanitize_is_header_safe (key)) {
+    /* libsoup would drop the header and send the request without it */
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "the Supabase key holds a control character (CR/LF?)");
+    return NULL;
+  }
   uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
   if (uri == NULL || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
           && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
@@ -215,6 +224,49 @@ error_for_status (guint status)
   return RCX_POSTGREST_ERROR_REJECTED;
 }
 
+/* The rows in @root: an array as it is, an object as one row. */
+static JsonArray *
+rows_from_node (JsonNode * root, GError ** error)
+{
+  if (JSON_NODE_HOLDS_ARRAY (root))
+    return json_array_ref (json_node_get_array (root));
+  if (JSON_NODE_HOLDS_OBJECT (root)) {
+    JsonArray *rows = json_array_new ();
+
+    json_array_add_object_element (rows,
+        json_object_ref (json_node_get_object (root)));
+    return rows;
+  }
+  g_set_error_literal (error, RCX_POSTGREST_ERROR,
+      RCX_POSTGREST_ERROR_INVALID,
+      "the answer is neither an array nor an object");
+  return NULL;
+}
+
+/* Size and depth are checked (rcx-json.h) before json-glib recurses. */
+static JsonNode *
+parse_answer (const gchar * data, gsize len, GError ** error)
+{
+  g_autoptr (GError) local = NULL;
+  JsonNode *root = rcx_json_parse (data, len, 0, &local);
+
+  if (root == NULL)
+    g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
+        "the answer is not JSON: %s", local->message);
+  return root;
+}
+
+JsonArray *
+rcx_postgrest_parse_rows (const gchar * data, gsize len, GError ** error)
+{
+  g_autoptr (JsonNode) root = NULL;
+
+  if (len == 0)
+    return json_array_new ();
+  root = parse_answer (data, len, error);
+  return root ? rows_from_node (root, error) : NULL;
+}
+
 /* Sends one request; returns the JSON of a 2xx answer (NULL in
  * *@root for an empty body), or FALSE with @error. */
 static gboolean
@@ -226,7 +278,6 @@ pg_send_node (RcxPostgrest * pg, const gchar * method, const gchar * table,
   g_autofree gchar *bearer = g_strconcat ("Bearer ", pg->key, NULL);
   g_autoptr (RcxHttpRequest) request = rcx_http_request_new (method, uri);
   g_autoptr (RcxHttpResponse) response = NULL;
-  g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GError) local = NULL;
   const gchar *data = NULL;
   gsize len = 0;
@@ -275,16 +326,12 @@ pg_send_node (RcxPostgrest * pg, const gchar * method, const gchar * table,
     data = g_bytes_get_data (response->body, &len);
   if (len == 0)
     return TRUE;
-
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local)
-      || json_parser_get_root (parser) == NULL) {
-    g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
-        "%s %s: the answer is not JSON: %s", method, table,
-        local ? local->message : "empty");
+  *root_out = parse_answer (data, len, &local);
+  if (*root_out == NULL) {
+    g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s %s: ",
+        method, table);
     return FALSE;
   }
-  *root_out = json_node_copy (json_parser_get_root (parser));
   return TRUE;
 }
 
@@ -296,24 +343,19 @@ pg_send (RcxPostgrest * pg, const gchar * method, const gchar * table,
     GCancellable * cancellable, GError ** error)
 {
   g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) local = NULL;
+  JsonArray *rows;
 
   if (!pg_send_node (pg, method, table, path_and_query, prefer, body, &root,
           cancellable, error))
     return NULL;
   if (root == NULL)
     return json_array_new ();
-  if (JSON_NODE_HOLDS_ARRAY (root))
-    return json_array_ref (json_node_get_array (root));
-  if (JSON_NODE_HOLDS_OBJECT (root)) {
-    JsonArray *rows = json_array_new ();
-
-    json_array_add_object_element (rows,
-        json_object_ref (json_node_get_object (root)));
-    return rows;
-  }
-  g_set_error (error, RCX_POSTGREST_ERROR, RCX_POSTGREST_ERROR_INVALID,
-      "%s %s: the answer is neither an array nor an object", method, table);
-  return NULL;
+  rows = rows_from_node (root, &local);
+  if (rows == NULL)
+    g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s %s: ",
+        method, table);
+  return rows;
 }
 
 JsonArray *

@@ -94,6 +94,12 @@ JsonArray *rcx_postgrest_update (RcxPostgrest * pg, RcxPostgrestQuery * query,
 JsonNode *rcx_postgrest_rpc (RcxPostgrest * pg, const gchar * function,
     JsonObject * args, GCancellable * cancellable, GError ** error);
 
+/* The rows of a 2xx answer's body: an array as it is, an object as one
+ * row, an empty body as no rows. RCX_POSTGREST_ERROR_INVALID otherwise
+ * (not JSON, too large or too deeply nested: rcx-json.h). */
+JsonArray *rcx_postgrest_parse_rows (const gchar * data, gsize len,
+    GError ** error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxPostgrestQuery, rcx_postgrest_query_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxPostgrest, rcx_postgrest_unref)
 

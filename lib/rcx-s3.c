@@ -18,6 +18,7 @@
 #include "rcx-digest.h"
 #include "rcx-http.h"
 #include "rcx-sigv4.h"
+#include "rcx-xml.h"
 
 #define STR_NULL(s) ((s) ? (s) : "(none)")
 #define UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
@@ -884,10 +885,7 @@ xml_find_text (GBytes * body, const gchar * name)
   xmlNode *node;
   gchar *ret = NULL;
 
-  if (data == NULL || len == 0 || len > G_MAXINT)
-    return NULL;
-  doc = xmlReadMemory (data, (int) len, NULL, NULL,
-      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  doc = rcx_xml_read (data, len);
   if (doc == NULL)
     return NULL;
   node = xmlDocGetRootElement (doc);

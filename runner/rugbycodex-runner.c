@@ -25,6 +25,10 @@
 #include "rcx-transcode.h"
 #include "rcx-job-run.h"
 #include "rcx-worker.h"
+#include "rcx-sanitize.h"
+
+/* stderr lines are cut here (rcx_sanitize_text) */
+#define LOG_LINE_MAX 16384
 
 typedef enum
 {
@@ -118,6 +122,7 @@ log_writer (GLogLevelFlags level, const GLogField * fields,
   const gchar *message = NULL;
   const gchar *domain = NULL;
   const gchar *prefix;
+  g_autofree gchar *clean = NULL;
 
   if (rcx_worker_logs_json ())
     return rcx_worker_log_writer (level, fields, n_fields, user_data);
@@ -143,10 +148,11 @@ log_writer (GLogLevelFlags level, const GLogField * fields,
     prefix = "warning: ";
   else
     prefix = "";
+  /* one line per message, whatever keys or server text it quotes */
+  clean = rcx_sanitize_text (message ? message : "", -1, LOG_LINE_MAX);
   fprintf (stderr, "rugbycodex-runner: %s%s%s%s\n", prefix,
       domain && strcmp (domain, G_LOG_DOMAIN) != 0 ? domain : "",
-      domain && strcmp (domain, G_LOG_DOMAIN) != 0 ? ": " : "",
-      message ? message : "");
+      domain && strcmp (domain, G_LOG_DOMAIN) != 0 ? ": " : "", clean);
   fflush (stderr);
   return G_LOG_WRITER_HANDLED;
 }
@@ -157,12 +163,13 @@ print_error (const gchar * format, ...)
 {
   va_list args;
   g_autofree gchar *msg = NULL;
+  g_autofree gchar *clean = NULL;
 
   va_start (args, format);
   msg = g_strdup_vprintf (format, args);
   va_end (args);
-  g_strdelimit (msg, "\n", ' ');
-  fprintf (stderr, "rugbycodex-runner: error: %s\n", msg);
+  clean = rcx_sanitize_text (msg, -1, LOG_LINE_MAX);
+  fprintf (stderr, "rugbycodex-runner: error: %s\n", clean);
 }
 
 static void

@@ -162,10 +162,12 @@ test_reason_sanitize (void)
   g_autofree gchar *long_in = g_strnfill (10000, 'x');
   g_autofree gchar *d = rcx_jobs_reason_sanitize (long_in);
 
-  g_assert_cmpstr (a, ==, "bad  input [31m");
-  g_assert_cmpstr (b, ==, "caf\xc3\xa9 ? end");
+  /* one line, no escape sequences, valid UTF-8, bounded (rcx-sanitize.h) */
+  g_assert_cmpstr (a, ==, "bad  input[31m");
+  g_assert_cmpstr (b, ==, "caf\xc3\xa9 \xef\xbf\xbd end");
   g_assert_cmpstr (c, ==, "unknown error");
-  g_assert_cmpuint (strlen (d), ==, RCX_JOBS_REASON_MAX);
+  g_assert_cmpuint (strlen (d), <=, RCX_JOBS_REASON_MAX);
+  g_assert_true (g_str_has_suffix (d, "..."));
 }
 
 static void

@@ -1,0 +1,52 @@
+/* rcx-json.h: the one way JSON from outside (servers, users' pipeline
+ * descriptions, credential endpoints) is parsed.
+ *
+ * json-glib 1.6's parser recurses once per nesting level: JSON nested
+ * 120,000 deep (240 KB of '[') overflows the stack. rcx_json_parse()
+ * measures size and nesting with a flat scan first and hands json-glib
+ * only what it can parse safely. The scan follows json-glib 1.6's lexical
+ * grammar (double-quoted strings with backslash escapes, single-quoted
+ * strings, C comments): a bracket inside a string or comment is not
+ * structure. Where it is unsure it counts a bracket, so a mistake can only
+ * refuse a document, never let a deep one through.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define RCX_JSON_ERROR (rcx_json_error_quark ())
+GQuark rcx_json_error_quark (void);
+
+typedef enum {
+  RCX_JSON_ERROR_TOO_LARGE,     /* more than the size limit */
+  RCX_JSON_ERROR_TOO_DEEP,      /* nested deeper than RCX_JSON_MAX_DEPTH */
+  RCX_JSON_ERROR_INVALID,       /* not JSON (json-glib's message) */
+} RcxJsonError;
+
+/* Arrays/objects nested deeper than this are refused. Our documents are
+ * under 10 levels deep (a PostgREST row holding a renditions array of
+ * objects is 4). */
+#define RCX_JSON_MAX_DEPTH 64
+/* The size limit when a caller passes 0: a PostgREST page of rows, an SQS
+ * batch of ten 256 KiB bodies escaped. */
+#define RCX_JSON_DEFAULT_MAX_SIZE ((gsize) 8 * 1024 * 1024)
+
+/* FALSE with RCX_JSON_ERROR_TOO_LARGE / _TOO_DEEP when @data (@length
+ * bytes, NUL not required) is larger than @max_size (0: the default) or
+ * nested deeper than @max_depth (0: RCX_JSON_MAX_DEPTH), and with
+ * RCX_JSON_ERROR_INVALID for the two invalid inputs that make json-glib
+ * 1.6 leak (found by tests/fuzz/fuzz-json): a malformed \u escape (not 4
+ * hex digits, a lone surrogate) and data after the top-level value. Says nothing about validity otherwise. */
+gboolean rcx_json_check (const gchar * data, gsize length, gsize max_size,
+    guint max_depth, GError ** error);
+
+/* Checks @data with rcx_json_check() and parses it: the root node (owned
+ * by the caller), or NULL with an RCX_JSON_ERROR. */
+JsonNode *rcx_json_parse (const gchar * data, gsize length, gsize max_size,
+    GError ** error);
+
+G_END_DECLS
