@@ -1179,8 +1179,8 @@ static const gchar *const worker_description =
     "s3://BUCKET/<template>`.\nLogs: one JSON object per line on stdout "
     "(time, level, event, job_id, media_id,\nworker_id, fields) and "
     "CloudWatch embedded-metric lines. See docs/worker.md.\n\n"
-    "Exit codes: 0 stopped by SIGTERM/SIGINT, 2 usage or configuration "
-    "error.";
+    "Exit codes: 0 success (stopped by SIGTERM/SIGINT), 2 usage or "
+    "configuration error.";
 
 int
 rcx_worker_main (int argc, char **argv)
