@@ -444,7 +444,8 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.proxy.add_fault("stall", method="PUT", path="segment", seconds=3, count=2)
         for job, media in jobs:
             self.send(self.body(job, media))
-        w = Worker(self, self.queue, "--concurrency", "2", "--job-timeout", "8",
+        # the timeout must be far above a normal job on a loaded machine
+        w = Worker(self, self.queue, "--concurrency", "2", "--job-timeout", "40",
                    "--max-receives", "1")
         started = [w.wait("job-started", job, timeout=60) for job, _ in jobs]
         self.poll(lambda: self.job(jobs[0][0])["state"] == "running", 30, "the claim")
@@ -664,8 +665,10 @@ class WorkerTests(JobRows, rcxtest.TestCase):
     def test_the_same_message_to_two_workers_transcodes_once(self):
         job, media = self.make_job("in/clip.mp4")
         self.proxy.add_fault("stall", method="PUT", path="segment", seconds=4, count=1)
-        w1 = Worker(self, self.queue)
-        w2 = Worker(self, self.queue)
+        # a delivery that finds the job running elsewhere comes back after
+        # --not-ours-delay (the stale horizon in production), then finds it done
+        w1 = Worker(self, self.queue, "--not-ours-delay", "2")
+        w2 = Worker(self, self.queue, "--not-ours-delay", "2")
         self.send(self.body(job, media))
         self.send(self.body(job, media))
         self.poll(lambda: self.job(job)["state"] == "succeeded", 120, "the job to succeed")
