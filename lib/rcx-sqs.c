@@ -131,7 +131,11 @@ set_sqs_error (GError ** error, RcxSqsErrorCode code, guint http_status,
 /* ---- bounded JSON ----------------------------------------------------- */
 
 /* Refuses what json-glib should never see: invalid UTF-8 (and NULs), and
- * nesting deeper than RCX_SQS_MAX_JSON_DEPTH (its parser recurses). */
+ * nesting deeper than RCX_SQS_MAX_JSON_DEPTH (its parser recurses once per
+ * level). json-glib 1.6 also reads single-quoted strings and comments,
+ * where a double quote would hide brackets from this scan: SQS sends
+ * neither, so a single quote or a '/' outside a double-quoted string
+ * refuses the reply. */
 static gboolean
 json_is_acceptable (const gchar * data, gsize len)
 {
@@ -153,6 +157,8 @@ json_is_acceptable (const gchar * data, gsize len)
         in_string = FALSE;
     } else if (c == '"') {
       in_string = TRUE;
+    } else if (c == '\'' || c == '/') {
+      return FALSE;
     } else if (c == '{' || c == '[') {
       if (++depth > RCX_SQS_MAX_JSON_DEPTH)
         return FALSE;

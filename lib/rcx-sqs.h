@@ -19,8 +19,9 @@
  *   of W + request_timeout, so the wait never reads as a stall; every call
  *   stops at once when its GCancellable fires (G_IO_ERROR_CANCELLED);
  * - replies are read up to RCX_SQS_MAX_REPLY bytes and parsed with a
- *   nesting limit: a hostile or broken server gets RCX_SQS_ERROR_INVALID_REPLY,
- *   never a crash or an unbounded allocation;
+ *   nesting limit (no single quotes or comments, which SQS never sends and
+ *   json-glib would read): a hostile or broken server gets
+ *   RCX_SQS_ERROR_INVALID_REPLY, never a crash or an unbounded allocation;
  * - service errors carry the `__type` code ("QueueDoesNotExist", the part
  *   after '#'), the `x-amzn-query-error` code
  *   ("AWS.SimpleQueueService.NonExistentQueue"), the HTTP status and the
@@ -46,7 +47,8 @@ G_BEGIN_DECLS
 #define RCX_SQS_MAX_MESSAGES 10         /* per ReceiveMessage */
 #define RCX_SQS_MAX_VISIBILITY_TIMEOUT 43200    /* seconds (12 h) */
 #define RCX_SQS_MAX_DELAY_SECONDS 900
-/* Largest reply body read: ten 1 MiB messages, JSON-escaped, with room. */
+/* Largest reply body read: ten 1 MiB messages (SQS's maximum size) with
+ * escaping, with room. */
 #define RCX_SQS_MAX_REPLY (32 * 1024 * 1024)
 /* Deepest JSON nesting accepted in a reply. */
 #define RCX_SQS_MAX_JSON_DEPTH 32
@@ -69,9 +71,9 @@ typedef enum {
                                          * AWS.SimpleQueueService.NonExistentQueue */
   RCX_SQS_ERROR_RECEIPT_HANDLE_INVALID, /* ReceiptHandleIsInvalid: a handle
                                          * that is malformed or expired */
-  RCX_SQS_ERROR_MESSAGE_NOT_INFLIGHT,   /* MessageNotInflight: the message is
-                                         * not in flight any more (deleted,
-                                         * or visible again) */
+  RCX_SQS_ERROR_MESSAGE_NOT_INFLIGHT,   /* ChangeMessageVisibility on a
+                                         * message not in flight under this
+                                         * handle any more (see there) */
   RCX_SQS_ERROR_INVALID_PARAMETER,      /* other 4xx: InvalidParameterValue,
                                          * InvalidAddress, OverLimit, ... */
   RCX_SQS_ERROR_INVALID_REPLY,  /* a 2xx reply that is not what SQS sends
@@ -187,12 +189,21 @@ GPtrArray *rcx_sqs_receive_message (RcxSqsClient * client,
     GCancellable * cancellable, GError ** error);
 
 /* ChangeMessageVisibility: the message becomes visible @visibility_timeout
- * seconds (0..43200) from now. 0 hands it back at once. */
+ * seconds (0..43200) from now. 0 hands it back at once. A message that is
+ * no longer ours to extend (deleted, visible again, or received again by
+ * someone else: SQS answers MessageNotInflight, or InvalidParameterValue
+ * "... ReceiptHandle is invalid. Reason: Message does not exist or is not
+ * available for visibility timeout change.") gives
+ * RCX_SQS_ERROR_MESSAGE_NOT_INFLIGHT: stop the job's heartbeat, another
+ * worker may have it. Beyond 12 h after the receive:
+ * RCX_SQS_ERROR_INVALID_PARAMETER. */
 gboolean rcx_sqs_change_message_visibility (RcxSqsClient * client,
     const gchar * queue_url, const gchar * receipt_handle,
     guint visibility_timeout, GCancellable * cancellable, GError ** error);
 
-/* DeleteMessage with the receipt handle of the latest receive. */
+/* DeleteMessage with the receipt handle of the latest receive. SQS
+ * answers success for a message already deleted, and also for an older
+ * handle of a message received again since (without deleting it). */
 gboolean rcx_sqs_delete_message (RcxSqsClient * client,
     const gchar * queue_url, const gchar * receipt_handle,
     GCancellable * cancellable, GError ** error);

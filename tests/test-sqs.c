@@ -168,6 +168,9 @@ test_parse_receive_hostile (void)
     "{\"Messages\":[{\"MessageId\":\"m\",\"ReceiptHandle\":\"r\","
         "\"Body\":\"b\",\"Attributes\":[]}]}",
     "{\"Messages\":[", "{\"Messages\":\"\xff\xfe\"}", "\"just a string\"",
+    /* json-glib reads these, and a '"' in them would hide brackets from a
+     * naive depth scan: SQS never sends them */
+    "{'a\"':[[[]]],\"Messages\":[]}", "{/*\"*/\"Messages\":[]}",
     NULL
   };
   g_autoptr (GString) deep = g_string_new ("{\"Messages\":");
@@ -499,6 +502,47 @@ test_retries (void)
   fake_stop (fake);
 }
 
+/* request_timeout 1 s: a stalled call times out, a 3 s long poll does
+ * not (it runs on request_timeout + 20 s) */
+static void
+test_timeouts (void)
+{
+  Fake *fake = fake_start ("--queue", "jobs",
+      "--fault", "stall:GetQueueAttributes:3:4", NULL);
+  g_auto (RcxSqsConfig) config;
+  g_autoptr (RcxSqsClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) msgs = NULL;
+  RcxSqsReceiveOptions opts;
+  gint64 start;
+
+  rcx_sqs_config_init (&config);
+  config.queue_url = fake_queue_url (fake, "jobs");
+  config.access_key = g_strdup (fake->key);
+  config.secret_access_key = g_strdup (fake->secret);
+  config.request_timeout = 1;
+  config.retry_attempts = 2;
+  client = rcx_sqs_client_new (&config, &error);
+  g_assert_no_error (error);
+
+  g_assert_null (rcx_sqs_get_queue_attributes (client, NULL, NULL, NULL,
+          &error));
+  g_assert_error (error, RCX_SQS_ERROR, RCX_SQS_ERROR_CONNECT);
+  g_assert_true (rcx_sqs_error_is_transient (error));
+  g_clear_error (&error);
+
+  rcx_sqs_receive_options_init (&opts);
+  opts.wait_time_seconds = 3;
+  start = g_get_monotonic_time ();
+  msgs = rcx_sqs_receive_message (client, NULL, &opts, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msgs->len, ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 3 * G_USEC_PER_SEC);
+  /* one attempt: the wait was not taken for a stall */
+  g_assert_cmpuint (rcx_sqs_client_get_request_count (client), ==, 3);
+  fake_stop (fake);
+}
+
 static gboolean
 cancel_cb (gpointer data)
 {
@@ -675,6 +719,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sqs/fake/bad-signature", test_bad_signature);
   g_test_add_func ("/sqs/fake/retries", test_retries);
   g_test_add_func ("/sqs/fake/cancel-long-poll", test_cancel_long_poll);
+  g_test_add_func ("/sqs/fake/timeouts", test_timeouts);
   g_test_add_func ("/sqs/connection-refused", test_connection_refused);
   g_test_add_func ("/sqs/oversized-reply", test_oversized_reply);
   return g_test_run ();

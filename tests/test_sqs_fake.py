@@ -45,11 +45,12 @@ class ClientError(Exception):
 class Boto3Client:
     name = "boto3"
 
-    def __init__(self, fake, secret=None, signed=True):
+    def __init__(self, fake, secret=None, signed=True, attempts=3, read_timeout=60):
         extra = {} if signed else {"signature_version": botocore.UNSIGNED}
         self.c = boto3.client("sqs", endpoint_url=fake.endpoint, region_name=fake.region,
                               aws_access_key_id=fake.key, aws_secret_access_key=secret or fake.secret,
-                              config=Config(retries={"mode": "standard", "max_attempts": 3}, **extra))
+                              config=Config(retries={"mode": "standard", "total_max_attempts": attempts},
+                                            read_timeout=read_timeout, **extra))
         self.not_found_code = "AWS.SimpleQueueService.NonExistentQueue"
         self.purge_code = "AWS.SimpleQueueService.PurgeQueueInProgress"
 
@@ -308,6 +309,25 @@ class Boto3Test(Scenarios, unittest.TestCase):
         self.assertEqual([e["status"] for e in self.fake.requests("SendMessage")], [500, 500, 200])
         self.fake.reset_next(1, op="GetQueueAttributes")
         self.assertEqual(self.count(url), 1)
+
+
+    def test_refuse_and_stall(self):
+        url = self.client.call("CreateQueue", QueueName="down")["QueueUrl"]
+        once = Boto3Client(self.fake, attempts=1, read_timeout=1)
+        self.addCleanup(once.close)
+        self.fake.refuse()
+        with self.assertRaises(botocore.exceptions.EndpointConnectionError):
+            once.call("GetQueueAttributes", QueueUrl=url, AttributeNames=["All"])
+        self.fake.accept()      # same port, queues kept
+        self.assertEqual(self.count(url), 0)
+        self.fake.stall_next(1, 5, op="SendMessage")
+        with self.assertRaises(botocore.exceptions.ReadTimeoutError):
+            once.call("SendMessage", QueueUrl=url, MessageBody="late")
+        self.fake.clear_faults()
+        once.call("SendMessage", QueueUrl=url, MessageBody="on time")
+        # the stalled send was served once the stall ended (as a slow SQS would)
+        self.fake.wait_for_log("SendMessage", 2)
+        self.assertEqual(sorted(m["body"] for m in self.fake.messages("down")), ["late", "on time"])
 
 
 class CliTest(unittest.TestCase):
