@@ -442,8 +442,7 @@ rcx_jobs_progress (RcxJobs * jobs, const gchar * job_id, gdouble percent,
   if (!json_node_get_boolean (root)) {
     g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS,
         "job %s is not running%s%s any more", job_id,
-        jobs->worker_id ? " on " : "",
-        jobs->worker_id ? jobs->worker_id : "");
+        jobs->worker_id ? " on " : "", jobs->worker_id ? jobs->worker_id : "");
     return FALSE;
   }
   return TRUE;

@@ -124,21 +124,6 @@ typedef struct {
   JsonNode *renditions;         /* a JSON array, may be NULL */
 } RcxJobOutputs;
 
-/* succeed / fail: the job and its media asset together, only while the
- * job runs under this worker (else FALSE with RCX_JOBS_ERROR_NOT_OURS,
- * nothing changed). @media_id is not used: the database takes the job's
- * own media asset. */
-gboolean rcx_jobs_succeed (RcxJobs * jobs, const gchar * job_id,
-    const gchar * media_id, const RcxJobOutputs * outputs,
-    GCancellable * cancellable, GError ** error);
-gboolean rcx_jobs_fail (RcxJobs * jobs, const gchar * job_id,
-    const gchar * media_id, const gchar * reason, GCancellable * cancellable,
-    GError ** error);
-/* A job that is not ours (taken over, already released): TRUE, nothing
- * changed. */
-gboolean rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
-    const gchar * media_id, GCancellable * cancellable, GError ** error);
-
 /* The queue gave up on the job's message (poison message): a queued job,
  * or a running one whose row did not move for the stale threshold, is
  * failed with @reason, its media asset too; a job running live, done or
@@ -149,6 +134,20 @@ gboolean rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
 gboolean rcx_jobs_give_up (RcxJobs * jobs, const gchar * job_id,
     const gchar * reason, gchar ** state_out, GCancellable * cancellable,
     GError ** error);
+
+/* succeed / fail: the job and its media asset together, only while the
+ * job runs under this worker (else FALSE with RCX_JOBS_ERROR_NOT_OURS,
+ * nothing changed). @media_id is not used: the database takes the job's
+ * own media asset. release: a job that is not ours (taken over, already
+ * released) is left alone and that is TRUE. */
+gboolean rcx_jobs_succeed (RcxJobs * jobs, const gchar * job_id,
+    const gchar * media_id, const RcxJobOutputs * outputs,
+    GCancellable * cancellable, GError ** error);
+gboolean rcx_jobs_fail (RcxJobs * jobs, const gchar * job_id,
+    const gchar * media_id, const gchar * reason, GCancellable * cancellable,
+    GError ** error);
+gboolean rcx_jobs_release (RcxJobs * jobs, const gchar * job_id,
+    const gchar * media_id, GCancellable * cancellable, GError ** error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJob, rcx_job_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxJobs, rcx_jobs_free)

@@ -38,12 +38,16 @@
  * from the environment variables `SUPABASE_URL` and
  * `SUPABASE_SERVICE_KEY`), the progress is also written to the job's row
  * (`jobs.progress`, only while the job is `running`, through PostgREST) at
- * most every #GstJobStatus:db-interval seconds and once at EOS. The
- * writes happen on a thread of the element's own: the streaming thread
- * never waits for the database, and a slow or unreachable database never
- * fails the pipeline. Failed writes are logged and retried later with the
- * newest value only; when the element stops, it keeps trying the last value
- * for at most #GstJobStatus:db-flush-timeout seconds. The key is never
+ * every #GstJobStatus:db-interval seconds and once at EOS, by the writer of
+ * lib/rcx-job-progress.h on a thread of its own: the streaming thread
+ * never waits for the database. Every write is also a heartbeat: it moves
+ * jobs.updated_at even while the percent is unknown, so a healthy job never
+ * looks stale to other workers. Failed writes are logged and retried later
+ * with the newest value only; when the element stops, it keeps trying the
+ * last value for at most #GstJobStatus:db-flush-timeout seconds. A slow or
+ * unreachable database never fails the pipeline; with
+ * #GstJobStatus:worker-id set, a write refused because another worker took
+ * the job over is an error (the pipeline must stop). The key is never
  * logged.
  *
  * Without any configuration jobstatus only posts messages.
@@ -81,6 +85,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_job_status_debug);
 #define DEFAULT_DB_INTERVAL 5.0
 #define DEFAULT_DB_FLUSH_TIMEOUT 10.0
 #define DB_HTTP_TIMEOUT 10
+#define MIN_DB_INTERVAL 0.05
 
 enum
 {
@@ -174,7 +179,9 @@ db_start (GstJobStatus * self, const gchar * url, const gchar * key,
   if (pg == NULL)
     return FALSE;
   self->jobs = rcx_jobs_new (pg, worker_id);
-  self->db = rcx_job_progress_new (self->jobs, job_id, MAX (interval, 0.001),
+  /* every interval is a write, so 0 means "as often as sensible" */
+  self->db = rcx_job_progress_new (self->jobs, job_id,
+      MAX (interval, MIN_DB_INTERVAL),
       on_writer_stopped, self);
   return TRUE;
 }
@@ -692,11 +699,14 @@ gst_job_status_class_init (GstJobStatusClass * klass)
   /**
    * GstJobStatus:db-interval:
    *
-   * Minimum seconds between two progress writes to the database.
+   * Seconds between two progress writes to the database; every write is
+   * also a heartbeat (it moves jobs.updated_at even while no percent is
+   * known). Values under 0.05 count as 0.05.
    */
   g_object_class_install_property (gobject_class, PROP_DB_INTERVAL,
       g_param_spec_double ("db-interval", "Database interval",
-          "Minimum seconds between two progress writes to the database",
+          "Seconds between two progress writes (heartbeats) to the database "
+          "(at least 0.05)",
           0.0, 3600.0, DEFAULT_DB_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));

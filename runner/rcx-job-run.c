@@ -43,11 +43,11 @@ rcx_job_run_option_entries (RcxJobRunOptions * options)
         "Who claims the job (default: <host>-<pid>)", "ID"},
     {"job-progress-interval", 0, 0, G_OPTION_ARG_DOUBLE,
           &options->progress_interval,
-        "Seconds between two progress writes (and heartbeats) to the job "
+          "Seconds between two progress writes (and heartbeats) to the job "
           "(default: " G_STRINGIFY (RCX_JOB_RUN_DEFAULT_PROGRESS_INTERVAL)
-          ")", "SECONDS"},
+        ")", "SECONDS"},
     {"shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &options->shutdown_timeout,
-          "After SIGTERM / SIGINT the job is released at once; the cleanup "
+        "After SIGTERM / SIGINT the job is released at once; the cleanup "
           "(deleting the playlists that went up) gets this long, then the "
           "process exits 3 (default: "
           G_STRINGIFY (RCX_JOB_RUN_DEFAULT_SHUTDOWN_TIMEOUT) ")", "SECONDS"},
@@ -259,8 +259,7 @@ on_interrupted (GCancellable * cancellable, gpointer user_data)
   if (r->release_thread == NULL && !r->lost) {
     g_message ("job %s: interrupted: releasing it first", r->job_id);
     r->release_thread = g_thread_new ("rcx-job-release", release_thread, r);
-    r->shutdown_thread = g_thread_new ("rcx-job-shutdown", shutdown_thread,
-        r);
+    r->shutdown_thread = g_thread_new ("rcx-job-shutdown", shutdown_thread, r);
   }
   g_mutex_unlock (&r->lock);
   g_cancellable_cancel (r->run);
@@ -421,8 +420,7 @@ usage_error (RcxJobExit * exit_code, const gchar * job_id, GError ** error,
 /* The claim went wrong: whatever happened, the job must not stay running
  * under us. */
 static JsonNode *
-claim_failed (Run * r, GError * local, RcxJobExit * exit_code,
-    GError ** error)
+claim_failed (Run * r, GError * local, RcxJobExit * exit_code, GError ** error)
 {
   const gchar *kind = "transient";
 
@@ -560,8 +558,7 @@ rcx_job_run (RcxJobRunOptions * options,
     g_autofree gchar *reason = g_strdup_printf ("job %s: its media_id is "
         "not a valid id", options->job_id);
 
-    if (!rcx_jobs_fail (jobs, options->job_id, NULL, reason, r.outer,
-            &local))
+    if (!rcx_jobs_fail (jobs, options->job_id, NULL, reason, r.outer, &local))
       g_warning ("job %s: the failure could not be recorded: %s",
           options->job_id, local->message);
     *exit_code = RCX_JOB_EXIT_FAILED;
@@ -675,8 +672,7 @@ rcx_job_run (RcxJobRunOptions * options,
     run_clear (&r);
     *exit_code = RCX_JOB_EXIT_RELEASED;
     g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
-        "job %s: the transcode reported no master playlist",
-        options->job_id);
+        "job %s: the transcode reported no master playlist", options->job_id);
     return summary_new (options->job_id, "released", (*error)->message,
         "transient", NULL, result);
   }

@@ -4,7 +4,8 @@
  *
  *   rcx-jobs-tool [options] claim JOB
  *   rcx-jobs-tool [options] claim-race JOB N     N threads, N workers
- *   rcx-jobs-tool [options] progress JOB PERCENT
+ *   rcx-jobs-tool [options] give-up JOB REASON
+ *   rcx-jobs-tool [options] progress JOB PERCENT|unknown
  *   rcx-jobs-tool [options] succeed JOB MEDIA URL [THUMB DURATION RENDITIONS]
  *   rcx-jobs-tool [options] fail JOB MEDIA REASON
  *   rcx-jobs-tool [options] release JOB MEDIA
@@ -151,8 +152,9 @@ run (int argc, char **argv, GError ** error)
     }
     printf ("claimed=%u busy=%u errors=%u\n", won, busy, errors);
   } else if (g_str_equal (cmd, "progress") && argc == 4) {
-    if (!rcx_jobs_progress (jobs, argv[2], g_ascii_strtod (argv[3], NULL),
-            NULL, error))
+    /* "unknown": a heartbeat without a percent */
+    if (!rcx_jobs_progress (jobs, argv[2], g_str_equal (argv[3], "unknown") ?
+            -1 : g_ascii_strtod (argv[3], NULL), NULL, error))
       return 1;
     printf ("ok\n");
   } else if (g_str_equal (cmd, "succeed") && argc >= 5) {
@@ -180,6 +182,12 @@ run (int argc, char **argv, GError ** error)
     if (!rcx_jobs_release (jobs, argv[2], argv[3], NULL, error))
       return 1;
     printf ("ok\n");
+  } else if (g_str_equal (cmd, "give-up") && argc == 4) {
+    g_autofree gchar *state = NULL;
+
+    if (!rcx_jobs_give_up (jobs, argv[2], argv[3], &state, NULL, error))
+      return 1;
+    printf ("ok state=%s\n", state ? state : "-");
   } else if (g_str_equal (cmd, "get")) {
     g_autoptr (RcxJob) job = rcx_jobs_get (jobs, argv[2], NULL, error);
 

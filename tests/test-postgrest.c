@@ -1,10 +1,14 @@
 /* Unit tests of rcx-postgrest without a server: query strings (PostgREST's
- * filter syntax and escaping) and argument checks. The requests themselves
- * are tested against a real database in tests/test_jobs_db.py.
+ * filter syntax and escaping) and argument checks; and the pure parts of
+ * rcx-jobs (reasons, worker ids) and rcx-job-progress (percent / speed /
+ * ETA). The requests themselves are tested against a real database in
+ * tests/test_jobs_db.py.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <rcx-job-progress.h>
 #include <rcx-postgrest.h>
+#include <string.h>
 
 static gchar *
 query_string (RcxPostgrestQuery * q)
@@ -149,6 +153,61 @@ test_connection_refused (void)
   g_assert_cmpuint (rcx_http_client_get_request_count (http), ==, 2);
 }
 
+static void
+test_reason_sanitize (void)
+{
+  g_autofree gchar *a = rcx_jobs_reason_sanitize ("bad\r\ninput\x1b[31m");
+  g_autofree gchar *b = rcx_jobs_reason_sanitize ("caf\xc3\xa9 \xff end");
+  g_autofree gchar *c = rcx_jobs_reason_sanitize (NULL);
+  g_autofree gchar *long_in = g_strnfill (10000, 'x');
+  g_autofree gchar *d = rcx_jobs_reason_sanitize (long_in);
+
+  g_assert_cmpstr (a, ==, "bad  input [31m");
+  g_assert_cmpstr (b, ==, "caf\xc3\xa9 ? end");
+  g_assert_cmpstr (c, ==, "unknown error");
+  g_assert_cmpuint (strlen (d), ==, RCX_JOBS_REASON_MAX);
+}
+
+static void
+test_worker_ids (void)
+{
+  g_assert_true (rcx_jobs_worker_id_is_valid ("ip-10-0-1-2/3"));
+  g_assert_true (rcx_jobs_worker_id_is_valid ("task:abc.def_1"));
+  g_assert_false (rcx_jobs_worker_id_is_valid (""));
+  g_assert_false (rcx_jobs_worker_id_is_valid (NULL));
+  g_assert_false (rcx_jobs_worker_id_is_valid ("-x"));
+  g_assert_false (rcx_jobs_worker_id_is_valid ("a b"));
+  g_assert_false (rcx_jobs_worker_id_is_valid ("a\"b"));
+}
+
+static void
+test_progress_estimate (void)
+{
+  RcxProgressEstimate e;
+
+  /* 30 s of 120 s done in 10 s: 25 %, 3x, 30 s left */
+  rcx_progress_estimate (30 * G_GUINT64_CONSTANT (1000000000),
+      120 * G_GUINT64_CONSTANT (1000000000), 0,
+      10 * G_GUINT64_CONSTANT (1000000000), FALSE, &e);
+  g_assert_cmpfloat_with_epsilon (e.percent, 25.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (e.speed, 3.0, 1e-9);
+  g_assert_cmpuint (e.eta, ==, 30 * G_GUINT64_CONSTANT (1000000000));
+  /* no duration: percent and ETA unknown, the speed known */
+  rcx_progress_estimate (30 * G_GUINT64_CONSTANT (1000000000),
+      RCX_PROGRESS_NONE, 0, 10 * G_GUINT64_CONSTANT (1000000000), FALSE, &e);
+  g_assert_cmpfloat (e.percent, ==, -1.0);
+  g_assert_cmpfloat_with_epsilon (e.speed, 3.0, 1e-9);
+  g_assert_cmpuint (e.eta, ==, RCX_PROGRESS_NONE);
+  /* nothing elapsed yet; the end */
+  rcx_progress_estimate (RCX_PROGRESS_NONE, RCX_PROGRESS_NONE,
+      RCX_PROGRESS_NONE, RCX_PROGRESS_NONE, FALSE, &e);
+  g_assert_cmpfloat (e.percent, ==, -1.0);
+  g_assert_cmpfloat (e.speed, ==, 0.0);
+  rcx_progress_estimate (5, 10, 0, 0, TRUE, &e);
+  g_assert_cmpfloat (e.percent, ==, 100.0);
+  g_assert_cmpuint (e.eta, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -159,5 +218,8 @@ main (int argc, char **argv)
   g_test_add_func ("/postgrest/query/none", test_no_filters);
   g_test_add_func ("/postgrest/new", test_new_checks_arguments);
   g_test_add_func ("/postgrest/connection-refused", test_connection_refused);
+  g_test_add_func ("/jobs/reason-sanitize", test_reason_sanitize);
+  g_test_add_func ("/jobs/worker-ids", test_worker_ids);
+  g_test_add_func ("/job-progress/estimate", test_progress_estimate);
   return g_test_run ();
 }

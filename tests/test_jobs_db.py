@@ -15,6 +15,7 @@ our PostgREST-compatible test server:
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -28,6 +29,8 @@ from postgres import TEST_ORG, JobRows, Postgres
 from postgrest_fake import PostgrestFake, make_jwt
 
 TOOL = os.path.join(rcxtest.BUILD_DIR, "tests", "rcx-jobs-tool")
+# progress and heartbeats: one database function (db/migrations/005)
+HEARTBEAT = ("POST", "rpc/rcx_job_heartbeat")
 
 
 def wait_until(pred, timeout=20.0, what="condition"):
@@ -157,7 +160,6 @@ class SchemaTest(DbTestCase):
     def test_illegal_job_transitions(self):
         job, _ = self.make_job()
         self.assertSqlState("RX001", "UPDATE jobs SET state = 'succeeded' WHERE id = %s", job)
-        self.assertSqlState("RX001", "UPDATE jobs SET state = 'failed', error_reason = 'x' WHERE id = %s", job)
         self.assertSqlState("RX001", "UPDATE jobs SET progress = 5 WHERE id = %s", job)
         # running needs a worker, failed needs a reason
         self.assertSqlState("23514", "UPDATE jobs SET state = 'running' WHERE id = %s", job)
@@ -182,14 +184,6 @@ class SchemaTest(DbTestCase):
         self.assertSqlState("RX001", "INSERT INTO jobs (media_id, org_id, state, worker_id) "
                             "VALUES (%s, %s, 'running', 'w')", media, TEST_ORG)
 
-    def backdate(self, job, minutes):
-        """Makes a running job look abandoned (triggers off for this one
-        statement: the trigger would stamp updated_at = now())."""
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
-                        (minutes, job))
-            cur.execute("SET session_replication_role = DEFAULT")
 
     def test_stale_takeover(self):
         job, _ = self.make_job()
@@ -256,8 +250,10 @@ class RestTest(DbTestCase):
         # anon: no grant on the tables
         status, body = self.rest_call("GET", path, key=self.rest.anon_key)
         self.assertEqual((status, body["code"]), (401, "42501"))
-        # authenticated may read, not write
-        user = make_jwt("authenticated")
+        # authenticated may read its organisation's rows, not write
+        status, body = self.rest_call("GET", path, key=make_jwt("authenticated"))
+        self.assertEqual((status, body), (200, []))
+        user = make_jwt("authenticated", app_metadata={"org_ids": [TEST_ORG]})
         status, body = self.rest_call("GET", path, key=user)
         self.assertEqual((status, len(body)), (200, 1))
         status, body = self.rest_call("PATCH", path, {"progress": 1}, key=user)
@@ -336,7 +332,7 @@ class ClientTest(DbTestCase):
         # another worker may not write this job's progress
         res = self.tool("--worker", "w2", "progress", job, "99", check=False)
         self.assertEqual(res.returncode, 1)
-        self.assertIn("rcx-jobs-error-quark 1", res.stderr)
+        self.assertIn("rcx-jobs-error-quark 2", res.stderr)     # NOT_OURS
         self.assertEqual(self.job(job)["progress"], 37.5)
         renditions = [{"name": "720p", "bandwidth": 3000000, "uri": "720p/index.m3u8"}]
         self.tool("--worker", "w1", "succeed", job, media, "https://cdn.test/m/master.m3u8",
@@ -384,12 +380,6 @@ class ClientTest(DbTestCase):
         res = self.tool("--worker", "w2", "claim", job)
         self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2"), res.stdout)
 
-    def backdate(self, job, minutes):
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' WHERE id = %s",
-                        (minutes, job))
-            cur.execute("SET session_replication_role = DEFAULT")
 
     def test_stale_job_is_taken_over(self):
         job, media = self.make_job()
@@ -462,8 +452,9 @@ class ClientTest(DbTestCase):
         # 4xx are never retried
         self.rest.heal()
         self.rest.clear_log()
-        res = self.tool("--worker", "w", "progress", job, "5", check=False)   # queued: 0 rows, then GET
-        self.assertEqual([r[1] for r in self.rest.request_log()], ["PATCH", "GET"])
+        res = self.tool("--worker", "w", "progress", job, "5", check=False)   # queued: refused
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual([(r[1], r[4]) for r in self.rest.request_log()], [("POST", 200)])
         self.rest.clear_log()
         res = self.tool("get", "not-a-uuid", check=False)
         self.assertEqual(res.returncode, 1)
@@ -503,6 +494,187 @@ class ClientTest(DbTestCase):
         self.assertEqual(self.media(media)["status"], "complete")
 
 
+OTHER_ORG = "0e0e0e0e-0000-4000-8000-000000000002"
+
+
+class SecurityTest(DbTestCase):
+    """Issue 9: on a database with Supabase's default privileges (tests/
+    fixtures/postgres.py applies them before the migrations), anon and
+    another organisation can neither read nor write, through the REST
+    server with real JWT role switching; the own organisation reads."""
+
+    def own(self):
+        return make_jwt("authenticated", app_metadata={"org_ids": [TEST_ORG]})
+
+    def other(self):
+        return make_jwt("authenticated", app_metadata={"org_ids": [OTHER_ORG]})
+
+    def test_anon_can_neither_read_nor_write(self):
+        job, media = self.make_job()
+        anon = self.rest.anon_key
+        for table, row in (("jobs", job), ("media_assets", media)):
+            status, body = self.rest_call("GET", f"/rest/v1/{table}?id=eq.{row}", key=anon)
+            self.assertEqual((status, body["code"]), (401, "42501"), body)
+        status, body = self.rest_call("PATCH", f"/rest/v1/jobs?id=eq.{job}",
+                                      {"state": "running", "worker_id": "evil"}, key=anon)
+        self.assertEqual((status, body["code"]), (401, "42501"), body)
+        status, body = self.rest_call("PATCH", f"/rest/v1/media_assets?id=eq.{media}",
+                                      {"streaming_url": "https://evil.test/x.m3u8"}, key=anon)
+        self.assertEqual((status, body["code"]), (401, "42501"), body)
+        status, body = self.rest_call("POST", "/rest/v1/jobs", {"media_id": media, "org_id": TEST_ORG},
+                                      key=anon)
+        self.assertEqual(status, 401, body)
+        # nor through the job functions
+        for fn, args in (("rcx_job_claim", {"p_job_id": job, "p_worker_id": "evil"}),
+                         ("rcx_job_succeed", {"p_job_id": job, "p_worker_id": "evil",
+                                              "p_streaming_url": "https://evil.test"}),
+                         ("rcx_job_give_up", {"p_job_id": job, "p_reason": "x"})):
+            for key in (anon, self.own(), self.other()):
+                status, body = self.rest_call("POST", f"/rest/v1/rpc/{fn}", args, key=key)
+                self.assertIn(status, (401, 403), (fn, body))
+                self.assertEqual(body["code"], "42501", body)
+        self.assertEqual(self.job(job)["state"], "queued")
+        self.assertEqual(self.media(media)["streaming_url"], None)
+
+    def test_other_organisation_reads_nothing_own_reads_its_rows(self):
+        job, media = self.make_job()
+        for key, n in ((self.other(), 0), (self.own(), 1),
+                       (make_jwt("authenticated"), 0),
+                       (make_jwt("authenticated", app_metadata={"org_ids": "not-a-list"}), 0),
+                       (make_jwt("authenticated", app_metadata={"org_ids": ["not-a-uuid"]}), 0),
+                       # user_metadata is the user's own to write: never trusted
+                       (make_jwt("authenticated", user_metadata={"org_ids": [TEST_ORG]}), 0)):
+            for table, row in (("jobs", job), ("media_assets", media)):
+                status, body = self.rest_call("GET", f"/rest/v1/{table}?id=eq.{row}", key=key)
+                self.assertEqual((status, len(body)), (200, n), (table, body))
+
+    def test_other_organisation_and_own_cannot_write(self):
+        job, media = self.make_job()
+        for key in (self.other(), self.own()):
+            status, body = self.rest_call("PATCH", f"/rest/v1/jobs?id=eq.{job}", {"progress": 50}, key=key)
+            self.assertEqual((status, body["code"]), (403, "42501"), body)
+            status, body = self.rest_call("PATCH", f"/rest/v1/media_assets?id=eq.{media}",
+                                          {"status": "failed", "error_reason": "x"}, key=key)
+            self.assertEqual((status, body["code"]), (403, "42501"), body)
+            status, body = self.rest_call("POST", "/rest/v1/media_assets", {"org_id": TEST_ORG}, key=key)
+            self.assertEqual(status, 403, body)
+        self.assertEqual(self.job(job)["progress"], 0)
+        self.assertEqual(self.media(media)["status"], "uploaded")
+
+    def test_row_level_security_is_on(self):
+        rows = self.sql("SELECT relname, relrowsecurity FROM pg_class WHERE relname IN "
+                        "('jobs', 'media_assets') ORDER BY relname")
+        self.assertEqual(rows, [("jobs", True), ("media_assets", True)])
+        grants = self.sql("SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants "
+                          "WHERE table_name IN ('jobs', 'media_assets') AND grantee IN ('anon', 'authenticated') "
+                          "ORDER BY 1, 2, 3")
+        self.assertEqual(grants, [("authenticated", "jobs", "SELECT"),
+                                  ("authenticated", "media_assets", "SELECT")])
+
+
+class OwnershipTest(DbTestCase):
+    """Issue 9: every step checks the worker id, in one transaction."""
+
+
+    def test_taken_over_worker_changes_nothing(self):
+        job, media = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        self.backdate(job, 20)
+        res = self.tool("--worker", "w2", "claim", job)
+        self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2"), res.stdout)
+        before_job = self.sql("SELECT * FROM jobs WHERE id = %s", job)
+        before_media = self.sql("SELECT * FROM media_assets WHERE id = %s", media)
+        for args in (("succeed", job, media, "https://old.test/master.m3u8", "https://old.test/t.jpg",
+                      "12", '[{"name": "old"}]'),
+                     ("fail", job, media, "old worker failed"),
+                     ("progress", job, "77")):
+            res = self.tool("--worker", "w1", *args, check=False)
+            self.assertEqual(res.returncode, 1, (args, res.stdout, res.stderr))
+            self.assertIn("rcx-jobs-error-quark 2", res.stderr)      # NOT_OURS
+        self.tool("--worker", "w1", "release", job, media)            # nothing to release
+        self.assertEqual(self.sql("SELECT * FROM jobs WHERE id = %s", job), before_job)
+        self.assertEqual(self.sql("SELECT * FROM media_assets WHERE id = %s", media), before_media)
+        self.assertEqual(self.media(media)["status"], "transcoding")
+        self.tool("--worker", "w2", "succeed", job, media, "https://new.test/master.m3u8")
+        self.assertEqual(self.media(media)["streaming_url"], "https://new.test/master.m3u8")
+
+    def test_heartbeat_without_percent_moves_updated_at(self):
+        job, _ = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        self.tool("--worker", "w1", "progress", job, "30")
+        self.backdate(job, 10)
+        self.tool("--worker", "w1", "progress", job, "unknown")     # a heartbeat
+        rows = self.sql("SELECT progress, now() - updated_at < interval '1 minute' FROM jobs WHERE id = %s", job)
+        self.assertEqual(rows, [(30, True)])
+
+    def test_attempt_limit(self):
+        job, media = self.make_job()
+        for i in range(5):
+            res = self.tool("--worker", f"w{i}", "claim", job)
+            self.assertTrue(res.stdout.startswith(f"claimed state=running attempts={i + 1}"), res.stdout)
+            self.tool("--worker", f"w{i}", "release", job, media)
+        res = self.tool("--worker", "w9", "claim", job)
+        self.assertTrue(res.stdout.startswith("exhausted state=failed attempts=5"), res.stdout)
+        j, m = self.job(job), self.media(media)
+        self.assertEqual((j["state"], j["error_reason"]), ("failed", "attempts exhausted (5 of 5)"))
+        self.assertEqual((m["status"], m["error_reason"]), ("failed", "attempts exhausted (5 of 5)"))
+        # a stale running job at the limit is failed too, not taken over
+        job, media = self.make_job()
+        for i in range(5):
+            self.tool("--worker", f"w{i}", "claim", job)
+            if i < 4:
+                self.tool("--worker", f"w{i}", "release", job, media)
+        self.backdate(job, 20)
+        res = self.tool("--worker", "w9", "claim", job)
+        self.assertTrue(res.stdout.startswith("exhausted state=failed"), res.stdout)
+
+    def test_give_up(self):
+        job, media = self.make_job()
+        res = self.tool("give-up", job, "poison message: 5 receives\nsecond line")
+        self.assertEqual(res.stdout.strip(), "ok state=failed")
+        j, m = self.job(job), self.media(media)
+        self.assertEqual((j["state"], j["error_reason"]), ("failed", "poison message: 5 receives second line"))
+        self.assertEqual(m["status"], "failed")
+        self.assertEqual(self.tool("give-up", job, "again").stdout.strip(), "ok state=failed")
+        # a live running job is left alone; a stale one is failed
+        job, media = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        self.assertEqual(self.tool("give-up", job, "x").stdout.strip(), "ok state=running")
+        self.backdate(job, 20)
+        self.assertEqual(self.tool("give-up", job, "x").stdout.strip(), "ok state=failed")
+        self.assertEqual(self.media(media)["status"], "failed")
+        res = self.tool("give-up", "0e0e0e0e-0000-4000-8000-0000000000ff", "x", check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("rcx-jobs-error-quark 0", res.stderr)           # NOT_FOUND
+
+    def test_hostile_answers_are_errors_not_crashes(self):
+        job, media = self.make_job()
+        self.tool("--worker", "w1", "claim", job)
+        hostile = [b"[{}]", b"{}", b"[]", b"null", b'"x"', b"1", b"[1]", b"[[[", b"",
+                   b'{"outcome": 5}', b'{"outcome": "claimed"}', b'{"outcome": "claimed", "job": "x"}',
+                   b'{"outcome": "claimed", "job": {}}', b'{"outcome": "claimed", "job": {"id": 1, "state": []}}',
+                   b'{"outcome": "claimed", "job": {"id": "x", "state": "queued", "worker_id": "w1"}}',
+                   b'{"outcome": "succeeded", "job": {"id": "x", "state": "running", "attempts": "many"}}',
+                   b"\xff\xfe", b'{"outcome": "released", "job": [{}]}']
+        commands = [("claim", job), ("progress", job, "5"), ("succeed", job, media, "https://x/m.m3u8"),
+                    ("fail", job, media, "r"), ("release", job, media), ("give-up", job, "r"), ("get", job)]
+        for body in hostile:
+            for cmd in commands:
+                self.rest.answer_next(1, body)
+                res = self.tool("--worker", "w1", *cmd, check=False)
+                self.assertGreaterEqual(res.returncode, 0, (body, cmd, res.stderr))   # no signal
+                if res.returncode == 0:
+                    # only an answer that is a valid one for this call
+                    self.assertIn((body, cmd[0]), {(b'{"outcome": "succeeded", "job": {"id": "x", '
+                                                    b'"state": "running", "attempts": "many"}}', "succeed")},
+                                  res.stdout)
+                elif cmd[0] == "get" and body in (b"[]", b""):
+                    self.assertIn("error: rcx-jobs-error-quark 0", res.stderr, (body, cmd))  # NOT_FOUND
+                else:
+                    self.assertIn("error: rcx-postgrest-error-quark 4", res.stderr, (body, cmd))  # INVALID
+        self.assertEqual(self.job(job)["state"], "running")
+
+
 def launch_line(job, seconds, fps=100, **props):
     props = " ".join(f"{k.replace('_', '-')}={v}" for k, v in props.items())
     n = int(seconds * fps)
@@ -530,10 +702,11 @@ class ElementTest(DbTestCase):
         self.assertEqual(proc.returncode, 0, out)
         self.assertEqual(self.job(job)["progress"], 100)
         self.assertEqual(self.job(job)["state"], "running")   # the runner decides success
-        patches = self.rest.request_log("PATCH", "jobs")
+        patches = self.rest.request_log(*HEARTBEAT)
         # one write per db-interval at most, plus the final one
         self.assertGreaterEqual(len(patches), 3, patches)
-        self.assertLessEqual(len(patches), int(elapsed / 0.3) + 2, patches)
+        # (a heartbeat at start, one per interval, the final value)
+        self.assertLessEqual(len(patches), int(elapsed / 0.3) + 3, patches)
         times = [p[0] for p in patches]
         self.assertTrue(all(b - a >= 0.25 for a, b in zip(times[:-2], times[1:-1])), times)
         self.assertGreaterEqual(out.count("progress, percent="), 10)
@@ -547,7 +720,7 @@ class ElementTest(DbTestCase):
         lines, times = [], []
         reader = threading.Thread(target=collect_lines, args=(proc.stdout, lines, times), daemon=True)
         reader.start()
-        wait_until(lambda: self.rest.request_log("PATCH", "jobs"), 20, "a first progress write")
+        wait_until(lambda: self.rest.request_log(*HEARTBEAT), 20, "a first progress write")
         self.rest.stop()
         stored = self.job(job)["progress"]
         # the pipeline reaches EOS on time while the database is unreachable:
@@ -595,7 +768,7 @@ class ElementTest(DbTestCase):
         proc = self.launch(launch_line(job, 1.0, update_freq=0.1, db_interval=5, db_flush_timeout=10))
         out, _ = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, out[-3000:])
-        log = self.rest.request_log("PATCH", "jobs")
+        log = self.rest.request_log(*HEARTBEAT)
         # the first write: two 503s, then it lands; standard full-jitter
         # backoff with a 1 s base: <= 1 s, then <= 2 s
         self.assertEqual([r[4] for r in log[:3]], [503, 503, 200], log)
@@ -614,12 +787,53 @@ class ElementTest(DbTestCase):
         out, _ = proc.communicate(timeout=60)
         elapsed = time.monotonic() - t0
         self.assertEqual(proc.returncode, 0, out[-3000:])
-        statuses = [r[4] for r in self.rest.request_log("PATCH", "jobs")]
+        statuses = [r[4] for r in self.rest.request_log(*HEARTBEAT)]
         self.assertGreaterEqual(len(statuses), 2)
         self.assertTrue(all(s == 503 for s in statuses))
         self.assertLess(execution_time(out), 1.0 + 0.4, out[-500:])
         self.assertLess(elapsed, 1.0 + 0.5 + 3)
         self.assertEqual(self.job(job)["progress"], 0)
+
+    def test_heartbeat_with_unknown_duration(self):
+        """No duration (no percent): the row's updated_at still moves every
+        db-interval, so a healthy job never looks stale."""
+        job, _ = self.claim()
+        self.rest.clear_log()
+        # no num-buffers: videotestsrc then knows no duration; -e turns
+        # SIGINT into EOS
+        line = ("videotestsrc pattern=black ! video/x-raw,width=64,height=48,framerate=100/1 ! "
+                f"jobstatus name=js job-id={job} worker-id=runner update-freq=0.1 db-interval=0.2 ! "
+                "fakesink sync=true")
+        before = self.sql("SELECT updated_at FROM jobs WHERE id = %s", job)[0][0]
+        proc = subprocess.Popen(["gst-launch-1.0", "-m", "-e"] + line.split(), env=self.env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(rcxtest.stop_process, proc)
+        wait_until(lambda: len([r for r in self.rest.request_log(*HEARTBEAT) if r[4] == 200]) >= 4, 20,
+                   "four heartbeats")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertIn("percent=(double)-1", out)
+        beats = [r for r in self.rest.request_log(*HEARTBEAT) if r[4] == 200]
+        self.assertGreaterEqual(len(beats), 4, beats)
+        after = self.sql("SELECT updated_at, progress FROM jobs WHERE id = %s", job)[0]
+        self.assertGreater(after[0], before)
+
+    def test_taken_over_job_stops_the_pipeline(self):
+        """With a worker-id, a refused write (another worker owns the job
+        now) is an error: the pipeline stops."""
+        job, _ = self.claim()
+        line = launch_line(job, 30, update_freq=0.1, db_interval=0.1, worker_id="runner")
+        proc = self.launch(line)
+        self.addCleanup(rcxtest.stop_process, proc)
+        wait_until(lambda: self.job(job)["progress"] > 0, 20, "progress")
+        with self.conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("UPDATE jobs SET worker_id = 'other' WHERE id = %s", (job,))
+            cur.execute("SET session_replication_role = DEFAULT")
+        out, _ = proc.communicate(timeout=20)
+        self.assertNotEqual(proc.returncode, 0, out)
+        self.assertIn("taken over", out)
 
     def test_key_never_logged(self):
         """GST_DEBUG=*:9 and G_MESSAGES_DEBUG=all, through successes, retries
@@ -639,8 +853,8 @@ class ElementTest(DbTestCase):
         proc = subprocess.run(["gst-launch-1.0", "-m"] + line.split(), env=env, capture_output=True,
                               text=True, errors="replace", timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        self.assertEqual(self.rest.request_log("PATCH", "jobs")[0][4], 503, self.rest.request_log())
-        self.assertIn(200, [r[4] for r in self.rest.request_log("PATCH", "jobs")])
+        self.assertEqual(self.rest.request_log(*HEARTBEAT)[0][4], 503, self.rest.request_log())
+        self.assertIn(200, [r[4] for r in self.rest.request_log(*HEARTBEAT)])
         outputs["gst-launch, key from the environment"] = proc.stdout + proc.stderr
 
         # the key set as a property from code (GObject introspection)
@@ -665,7 +879,7 @@ class ElementTest(DbTestCase):
         proc = subprocess.run(["/usr/bin/python3", "-c", script, line, self.rest.url], env=e, input=key + "\n",
                               capture_output=True, text=True, errors="replace", timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        self.assertIn(200, [r[4] for r in self.rest.request_log("PATCH", "jobs")])
+        self.assertIn(200, [r[4] for r in self.rest.request_log(*HEARTBEAT)])
         outputs["property set from code"] = proc.stdout + proc.stderr
 
         # the client: retries, a 4xx, all domains at debug
@@ -673,7 +887,7 @@ class ElementTest(DbTestCase):
         res = subprocess.run([TOOL, "--backoff-ms", "20", "--worker", "runner", "progress", job, "50"],
                              env=self.env(G_MESSAGES_DEBUG="all"), capture_output=True, text=True, timeout=60)
         self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertIn("PATCH /rest/v1/jobs", res.stderr)
+        self.assertIn("POST /rest/v1/rpc/rcx_job_heartbeat", res.stderr)
         outputs["rcx-jobs-tool progress"] = res.stdout + res.stderr
         res = subprocess.run([TOOL, "--worker", "other", "progress", job, "50"],
                              env=self.env(G_MESSAGES_DEBUG="all"), capture_output=True, text=True, timeout=60)

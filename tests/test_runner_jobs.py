@@ -6,11 +6,18 @@ PostgREST-compatible test server:
 - a queued job runs to succeeded; media_assets is complete with the
   streaming URL (the master playlist), the thumbnail URL, the duration and
   the renditions; progress was written while it ran;
-- a duplicate delivery (the job succeeded already, or runs on another
-  worker) does nothing and exits 0;
+- a duplicate delivery does nothing: the job succeeded already (exit 0),
+  or runs on another worker (exit 4, "not-ours");
 - a corrupt input fails the job with a readable one-line reason (exit 1);
-- SIGTERM mid-job puts the job back to queued and exits 1 within the
-  budget;
+- SIGTERM mid-job puts the job back to queued FIRST and exits 3 within the
+  budget; with a stalled storage the release still lands within a second
+  and the process exits within --shutdown-timeout;
+- a job taken over by another worker mid-way: the runner stops at once,
+  deletes nothing, changes nothing, exits 4;
+- a claim whose answer was lost (the fault proxy cuts it) is recognised as
+  ours when the HTTP client sends it again;
+- a hostile claim answer ([{}]) is an error, not a crash;
+- a job whose attempts are used up is failed with the reason (exit 1);
 - the database going away mid-job does not hold up the transcode; the
   final state lands once it is back;
 - the service key never appears in the runner's output, even with every
@@ -28,6 +35,7 @@ import tempfile
 import time
 
 import rcxtest
+from faultproxy import FaultProxy
 from postgres import JobRows, Postgres
 from postgrest_fake import PostgrestFake
 
@@ -189,7 +197,10 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(rows[-1][:2], ("running", "succeeded"))
         progress = [p for old, new, p, w in rows if old == new == "running"]
         self.assertGreaterEqual(len(progress), 1, rows)
-        self.assertTrue(all(0 < p <= 100 for p in progress), progress)
+        # heartbeats before the first percent keep 0 (the 6 s clip may go
+        # from 0 to 100 between two writes: the long clips check the values
+        # in between)
+        self.assertTrue(all(0 <= p <= 100 for p in progress), progress)
         self.assertEqual(progress, sorted(progress))
         self.assertEqual(progress[-1], 100)             # jobstatus's EOS value, written before succeeding
         print(f"{len(progress)} progress writes: {progress}", file=sys.stderr)
@@ -200,8 +211,9 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         n_rows = len(rows)
         r = self.run_job(job, self.clip, dst2)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(f"job {job} already taken/done (succeeded): nothing to do", r.stderr)
+        self.assertIn(f"job {job} succeeded already: nothing to do", r.stderr)
         self.assertEqual(json.loads(r.stdout)["status"], "skipped")
+        self.assertEqual(json.loads(r.stdout)["job_state"], "succeeded")
         self.assertFalse(os.path.exists(dst2), "a duplicate delivery transcoded again")
         self.assertEqual(len(self.audit(job)), n_rows)
         self.assertEqual(self.job(job)["attempts"], 1)
@@ -212,8 +224,9 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.sql("UPDATE jobs SET state = 'running', worker_id = 'other-worker' WHERE id = %s", job)
         dst = os.path.join(self.tmp, "out")
         r = self.run_job(job, self.clip, dst)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(f"job {job} already taken/done (running on other-worker): nothing to do", r.stderr)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertIn(f"job {job} is running on other-worker: not ours", r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "not-ours")
         self.assertFalse(os.path.exists(dst))
         j = self.job(job)
         self.assertEqual((j["state"], j["worker_id"], j["attempts"]), ("running", "other-worker", 1))
@@ -229,9 +242,11 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         errors = [l for l in r.stderr.splitlines() if l.startswith("rugbycodex-runner: error:")]
         self.assertEqual(len(errors), 1, r.stderr)
-        self.assertEqual(json.loads(r.stdout)["status"], "failed")
+        summary = json.loads(r.stdout)
+        self.assertEqual((summary["status"], summary["failure_kind"]), ("failed", "permanent"))
         j = self.job(job)
         self.assertEqual((j["state"], j["attempts"]), ("failed", 1))
+        self.assertEqual(summary["reason"], j["error_reason"])
         reason = j["error_reason"]
         self.assertTrue(reason and "\n" not in reason, reason)
         self.assertIn("corrupt.mp4", reason)
@@ -264,10 +279,11 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         took = time.monotonic() - start
         self.assertLess(took, SIGTERM_BUDGET, err)
         print(f"SIGTERM -> exit in {took:.2f} s", file=sys.stderr)
-        self.assertEqual(proc.returncode, 1, err)
+        self.assertEqual(proc.returncode, 3, err)
         self.assertIn("error: interrupted", err)
         self.assertIn(f"job {job} released (back to queued)", err)
-        self.assertEqual(json.loads(out)["status"], "interrupted")
+        summary = json.loads(out)
+        self.assertEqual((summary["status"], summary["failure_kind"]), ("released", "transient"))
         j = self.job(job)
         self.assertEqual((j["state"], j["worker_id"], j["attempts"], j["error_reason"]),
                          ("queued", None, 1, None))
@@ -275,7 +291,8 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
         rows = self.audit(job)
         progress = [p for old, new, p, w in rows if old == new == "running"]
-        self.assertTrue(progress and all(0 < p < 100 for p in progress), progress)
+        self.assertTrue(progress and all(0 <= p < 100 for p in progress), progress)
+        self.assertTrue(any(p > 0 for p in progress), progress)
         self.assertEqual(progress, sorted(progress))
         self.assertEqual(rows[-1][:2], ("running", "queued"))
         print(f"{len(progress)} progress writes before SIGTERM: {progress}", file=sys.stderr)
@@ -349,7 +366,8 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         # the debug output is there (else the check proves nothing): the
         # requests to the database are logged ...
         self.assertGreater(len(output), 20000)
-        self.assertTrue("PATCH /rest/v1/jobs" in output and "PATCH /rest/v1/media_assets" in output,
+        self.assertTrue("POST /rest/v1/rpc/rcx_job_claim" in output
+                        and "POST /rest/v1/rpc/rcx_job_succeed" in output,
                         "no database request in the debug log")
         # ... the key never (not printed: the log is large)
         self.assertFalse(key in output, "the service key is in the runner's output")
@@ -380,6 +398,115 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(self.job(job)["state"], "queued")
         self.assertEqual(self.media(media)["status"], "uploaded")
         self.assertEqual(self.audit(job), [])
+
+
+    # -- issue 9: ownership, lost answers, hostile replies, SIGTERM order ---------
+    def long_clip(self):
+        cls = type(self)
+        if not getattr(cls, "long", None):
+            cls.long = make_clip(os.path.join(cls.clips, "long.mp4"), seconds=120)
+        return cls.long
+
+
+    def test_taken_over_job_stops_at_once_and_deletes_nothing(self):
+        job, media = self.make_job()
+        dst = os.path.join(self.tmp, "out")
+        proc = subprocess.Popen(self.args(job, self.long_clip(), dst), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env())
+        self.addCleanup(rcxtest.stop_process, proc)
+        playlist = os.path.join(dst, "180p", "index.m3u8")
+        self.poll(lambda: self.job(job)["progress"] > 0 and os.path.exists(playlist), 90,
+                  "progress and a live playlist")
+        self.assertIsNone(proc.poll())
+        # another worker takes the job over (as after a stale-looking pause)
+        self.backdate(job, 20)
+        self.sql("UPDATE jobs SET worker_id = 'new-worker' WHERE id = %s", job)
+        taken = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - taken
+        self.assertEqual(proc.returncode, 4, err)
+        # the next heartbeat (0.2 s) is refused; the pipeline stops at once
+        self.assertLess(took, 5, err)
+        summary = json.loads(out)
+        self.assertEqual(summary["status"], "not-ours")
+        self.assertIn("lost ownership", err)
+        # nothing deleted, nothing changed: the new worker's job as it was
+        self.assertTrue(os.path.exists(playlist), "the taken-over worker deleted a playlist")
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"], j["attempts"]), ("running", "new-worker", 2))
+        self.assertEqual(self.media(media)["status"], "transcoding")
+        self.assertNotIn("released", err)
+
+    def test_lost_claim_answer_is_our_claim(self):
+        job, media = self.make_job()
+        with FaultProxy(self.rest.port) as proxy:
+            # the claim is committed, its answer cut: rcx-http sends it again
+            proxy.add_fault("reset", method="POST", path="rpc/rcx_job_claim", after_bytes=0, count=1)
+            r = self.run_job(job, self.clip, os.path.join(self.tmp, "out"),
+                             env=self.env(SUPABASE_URL=proxy.endpoint))
+            claims = proxy.requests(method="POST", path="rpc/rcx_job_claim")
+        self.assertEqual(len(claims), 2, claims)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "succeeded")
+        j = self.job(job)
+        self.assertEqual((j["state"], j["attempts"], j["worker_id"]), ("succeeded", 1, "test-worker"))
+        self.assertEqual(self.media(media)["status"], "complete")
+
+    def test_hostile_claim_answer_is_an_error_not_a_crash(self):
+        for body in (b"[{}]", b"{}", b"null", b"[1]", b'{"outcome": "claimed"}',
+                     b'{"outcome": "claimed", "job": {}}'):
+            job, media = self.make_job()
+            self.rest.answer_next(1, body)
+            r = self.run_job(job, self.clip, os.path.join(self.tmp, "out"))
+            self.assertEqual(r.returncode, 3, (body, r.returncode, r.stderr))
+            summary = json.loads(r.stdout)
+            self.assertEqual((summary["status"], summary["failure_kind"]), ("released", "transient"))
+            self.assertIn("rcx_job_claim: the answer", r.stderr)
+            self.assertEqual(self.job(job)["state"], "queued")
+            self.assertEqual(self.media(media)["status"], "uploaded")
+
+    def test_exhausted_attempts_fail_the_job(self):
+        job, media = self.make_job()
+        with self.conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("UPDATE jobs SET attempts = jobs_max_attempts() WHERE id = %s", (job,))
+            cur.execute("SET session_replication_role = DEFAULT")
+        r = self.run_job(job, self.clip, os.path.join(self.tmp, "out"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        summary = json.loads(r.stdout)
+        self.assertEqual((summary["status"], summary["failure_kind"]), ("failed", "permanent"))
+        self.assertIn("attempts exhausted (5 of 5)", summary["reason"])
+        j = self.job(job)
+        self.assertEqual((j["state"], j["error_reason"]), ("failed", summary["reason"]))
+        self.assertEqual(self.media(media)["status"], "failed")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+
+    def test_sigterm_releases_first_with_a_stalled_storage(self):
+        job, media = self.make_job()
+        s3 = self.start(rcxtest.S3rver(buckets=("media",)))
+        proxy = self.start(FaultProxy(s3.port))
+        env = s3.env(proxy.endpoint)
+        env.update(self.env())
+        proc = subprocess.Popen(self.args(job, self.long_clip(), "s3://media/out/", "--shutdown-timeout", "2"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(rcxtest.stop_process, proc)
+        self.poll(lambda: proxy.requests(method="PUT", path="index.m3u8") and self.job(job)["progress"] > 0,
+                  90, "a live playlist and progress")
+        self.assertIsNone(proc.poll())
+        # the storage stops answering deletes (the cleanup after SIGTERM)
+        proxy.add_fault("stall", method="DELETE", after_bytes=0, seconds=120, count=None)
+        start = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        self.poll(lambda: self.job(job)["state"] == "queued", 1.0, "the release within a second")
+        released = time.monotonic() - start
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - start
+        print(f"SIGTERM -> queued in {released:.2f} s, exit in {took:.2f} s", file=sys.stderr)
+        self.assertEqual(proc.returncode, 3, err)
+        self.assertLess(took, 2 + 2 + 1.5, err)
+        self.assertEqual(json.loads(out)["status"], "released")
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        self.assertTrue(proxy.requests(method="DELETE"), "no cleanup was tried")
 
 
 if __name__ == "__main__":

@@ -194,8 +194,9 @@ CREATE FUNCTION rcx_job_heartbeat(p_job_id uuid, p_worker_id text,
 LANGUAGE plpgsql AS $$
 BEGIN
   -- updated_at moves with every update (the trigger), progress or not
-  UPDATE jobs SET progress = coalesce(least(greatest(p_progress, 0), 100),
-                                      progress)
+  -- (NULL: unknown, keep it; GREATEST / LEAST would skip the NULL)
+  UPDATE jobs SET progress = CASE WHEN p_progress IS NULL THEN progress
+                                  ELSE least(greatest(p_progress, 0), 100) END
     WHERE id = p_job_id AND state = 'running'
       AND (p_worker_id IS NULL OR worker_id = p_worker_id);
   RETURN FOUND;
