@@ -270,6 +270,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         job, media = self.make_job("in/clip.mp4")
         mid = self.send(self.body(job, media))
         w = Worker(self, self.queue, env=self.env(ECS_AGENT_URI=agent.url))
+        w.wait("worker-started")        # the health file is written before it
         r = subprocess.run([RUNNER, "health", "--health-file", w.health, "--max-age", "30"],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -452,7 +453,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         os.kill(int(started[0]["fields"]["pid"]), signal.SIGSTOP)
         hung = time.monotonic()
         w.wait("job-succeeded", jobs[1][0], timeout=120)
-        w.wait("job-timeout", jobs[0][0], timeout=30)
+        w.wait("job-timeout", jobs[0][0], timeout=90)
         crash = w.wait("job-crashed", jobs[0][0], timeout=60)
         self.assertEqual(crash["fields"].get("timed_out"), "true")
         w.wait("job-given-up", jobs[0][0], timeout=30)
