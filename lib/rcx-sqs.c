@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "rcx-sqs"
 
 #include "rcx-sqs.h"
+#include "rcx-json.h"
 
 #include <string.h>
 #include <json-glib/json-glib.h>
@@ -130,75 +131,29 @@ set_sqs_error (GError ** error, RcxSqsErrorCode code, guint http_status,
 
 /* ---- bounded JSON ----------------------------------------------------- */
 
-/* Refuses what json-glib should never see: invalid UTF-8 (and NULs), and
- * nesting deeper than RCX_SQS_MAX_JSON_DEPTH (its parser recurses once per
- * level). json-glib 1.6 also reads single-quoted strings and comments,
- * where a double quote would hide brackets from this scan: SQS sends
- * neither, so a single quote or a '/' outside a double-quoted string
- * refuses the reply. */
-static gboolean
-json_is_acceptable (const gchar * data, gsize len)
-{
-  gsize i;
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  if (len == 0 || len > RCX_SQS_MAX_REPLY || len > G_MAXSSIZE)
-    return FALSE;
-  if (!g_utf8_validate_len (data, len, NULL))
-    return FALSE;
-  for (i = 0; i < len; i++) {
-    gchar c = data[i];
-
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-    } else if (c == '\'' || c == '/') {
-      return FALSE;
-    } else if (c == '{' || c == '[') {
-      if (++depth > RCX_SQS_MAX_JSON_DEPTH)
-        return FALSE;
-    } else if (c == '}' || c == ']') {
-      if (depth > 0)
-        depth--;
-    }
-  }
-  return TRUE;
-}
-
-/* The reply's root object, or NULL. A new reference on success. */
-static JsonParser *
+/* The reply's root object, or NULL: size and nesting are checked before
+ * json-glib, which recurses once per level, sees the bytes (rcx-json.h).
+ * The returned node owns *@root. */
+static JsonNode *
 parse_object (const gchar * data, gsize len, JsonObject ** root,
     GError ** error)
 {
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) node = NULL;
   g_autoptr (GError) local_error = NULL;
-  JsonNode *node;
 
-  if (!json_is_acceptable (data, len)) {
+  node = rcx_json_parse (data, len, RCX_SQS_MAX_REPLY, &local_error);
+  if (node == NULL) {
     set_sqs_error (error, RCX_SQS_ERROR_INVALID_REPLY, 0, NULL, NULL, NULL,
-        "SQS reply is empty, too large (%" G_GSIZE_FORMAT " bytes), too "
-        "deep or not UTF-8", len);
+        "SQS reply is not usable JSON: %s", local_error->message);
     return NULL;
   }
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error)) {
-    set_sqs_error (error, RCX_SQS_ERROR_INVALID_REPLY, 0, NULL, NULL, NULL,
-        "SQS reply is not JSON: %s", local_error->message);
-    return NULL;
-  }
-  node = json_parser_get_root (parser);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
     set_sqs_error (error, RCX_SQS_ERROR_INVALID_REPLY, 0, NULL, NULL, NULL,
         "SQS reply is not a JSON object");
     return NULL;
   }
   *root = json_node_get_object (node);
-  return g_steal_pointer (&parser);
+  return g_steal_pointer (&node);
 }
 
 /* A string member: TRUE with *out = NULL when absent or null; FALSE when
@@ -333,7 +288,7 @@ parse_message (JsonNode * node, GError ** error)
 GPtrArray *
 rcx_sqs_parse_receive_reply (const gchar * data, gsize len, GError ** error)
 {
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) parser = NULL;
   g_autoptr (GPtrArray) messages =
       g_ptr_array_new_with_free_func ((GDestroyNotify) rcx_sqs_message_free);
   JsonObject *root = NULL;
@@ -376,7 +331,7 @@ rcx_sqs_parse_receive_reply (const gchar * data, gsize len, GError ** error)
 GHashTable *
 rcx_sqs_parse_attributes_reply (const gchar * data, gsize len, GError ** error)
 {
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) parser = NULL;
   g_autoptr (GHashTable) table = g_hash_table_new_full (g_str_hash,
       g_str_equal, g_free, g_free);
   JsonObject *root = NULL, *attrs;
@@ -414,7 +369,7 @@ gchar *
 rcx_sqs_parse_send_reply (const gchar * data, gsize len, const gchar * body,
     GError ** error)
 {
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) parser = NULL;
   JsonObject *root = NULL;
   const gchar *id, *md5;
 
@@ -439,7 +394,7 @@ gboolean
 rcx_sqs_parse_error_reply (const gchar * data, gsize len, gchar ** code,
     gchar ** message)
 {
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) parser = NULL;
   JsonObject *root = NULL;
   const gchar *type = NULL, *msg = NULL;
 

@@ -50,8 +50,6 @@ G_BEGIN_DECLS
 /* Largest reply body read: ten 1 MiB messages (SQS's maximum size) with
  * escaping, with room. */
 #define RCX_SQS_MAX_REPLY (32 * 1024 * 1024)
-/* Deepest JSON nesting accepted in a reply. */
-#define RCX_SQS_MAX_JSON_DEPTH 32
 
 /* ---- errors ----------------------------------------------------------- */
 

@@ -43,6 +43,7 @@
 #define DEFAULT_BACKOFF_MAX 900
 #define DEFAULT_NOT_OURS_DELAY 900
 #define DEFAULT_PROTECTION_MINUTES 60
+#define DEFAULT_JOB_TIMEOUT (4 * 3600)
 #define DEFAULT_HEALTH_FILE "/tmp/rugbycodex-worker.health"
 #define DEFAULT_HEALTH_MAX_AGE 90
 #define DEFAULT_KEY_TEMPLATE "{org_id}/{media_id}/hls/"
@@ -85,6 +86,7 @@ typedef struct
   gint not_ours_delay;
   gint protection_minutes;
   gint db_stale_after;
+  gint job_timeout;
 } WorkerOptions;
 
 static void
@@ -486,6 +488,8 @@ typedef struct
   gchar *out;
   GError *error;
   gint64 last_extended;         /* monotonic */
+  gboolean timed_out;
+  GSource *kill;
   const gchar *job_id;
   const gchar *media_id;
 } ChildRun;
@@ -531,6 +535,42 @@ on_heartbeat (gpointer data)
     g_mutex_unlock (&s->w->lock);
   }
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_child_kill (gpointer data)
+{
+  ChildRun *run = data;
+
+  emit ("error", "job-killed", run->job_id, run->media_id, NULL);
+  g_mutex_lock (&run->s->w->lock);
+  if (run->s->child)
+    g_subprocess_force_exit (run->s->child);
+  g_mutex_unlock (&run->s->w->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* A child that outlives --job-timeout is hung (a deadlocked pipeline does
+ * not even see its own watchdog): SIGTERM, then SIGKILL after its cleanup
+ * time. It then counts as a crash: its job is released, the message backs
+ * off, and after max receives the job is given up. */
+static gboolean
+on_job_timeout (gpointer data)
+{
+  ChildRun *run = data;
+  const WorkerOptions *o = run->s->w->o;
+
+  run->timed_out = TRUE;
+  emit ("error", "job-timeout", run->job_id, run->media_id, NULL);
+  g_mutex_lock (&run->s->w->lock);
+  if (run->s->child)
+    g_subprocess_send_signal (run->s->child, SIGTERM);
+  g_mutex_unlock (&run->s->w->lock);
+  run->kill = g_timeout_source_new_seconds (CLAMP (o->shutdown_budget -
+          2 * SHUTDOWN_MARGIN, 1, 20) + SHUTDOWN_MARGIN);
+  g_source_set_callback (run->kill, on_child_kill, run, NULL);
+  g_source_attach (run->kill, g_main_context_get_thread_default ());
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -664,6 +704,7 @@ run_child (Slot * s, const RcxJobMessage * m, const RcxJobLookup * lookup)
   g_autoptr (GMainContext) context = g_main_context_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (GSource) beat = NULL;
+  g_autoptr (GSource) deadline = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GSubprocess) child = NULL;
   JsonObject *summary;
@@ -701,9 +742,20 @@ run_child (Slot * s, const RcxJobMessage * m, const RcxJobLookup * lookup)
   beat = g_timeout_source_new_seconds (o->heartbeat);
   g_source_set_callback (beat, on_heartbeat, &run, NULL);
   g_source_attach (beat, context);
+  if (o->job_timeout > 0) {
+    deadline = g_timeout_source_new_seconds (o->job_timeout);
+    g_source_set_callback (deadline, on_job_timeout, &run, NULL);
+    g_source_attach (deadline, context);
+  }
   while (!run.done)
     g_main_context_iteration (context, TRUE);
   g_source_destroy (beat);
+  if (deadline)
+    g_source_destroy (deadline);
+  if (run.kill) {
+    g_source_destroy (run.kill);
+    g_source_unref (run.kill);
+  }
   g_subprocess_wait (child, NULL, NULL);
   g_main_context_pop_thread_default (context);
 
@@ -760,8 +812,9 @@ run_child (Slot * s, const RcxJobMessage * m, const RcxJobLookup * lookup)
           g_strdup_printf ("exit status %d", code);
 
       emit ("error", "job-crashed", m->job_id, m->media_id,
-          fields_new ("reason", how, NULL));
-      count_failure (m->job_id, "crash");
+          fields_new ("reason", how, "timed_out", run.timed_out ? "true" :
+              NULL, NULL));
+      count_failure (m->job_id, run.timed_out ? "timeout" : "crash");
       release_crashed (s, m->job_id, m->media_id);
       break;
     }
@@ -1094,7 +1147,8 @@ configure (WorkerOptions * o, GError ** error)
       || o->backoff_max > RCX_SQS_MAX_VISIBILITY_TIMEOUT
       || o->not_ours_delay < 0
       || o->not_ours_delay > RCX_SQS_MAX_VISIBILITY_TIMEOUT
-      || o->protection_minutes < 1 || o->db_stale_after < 0) {
+      || o->protection_minutes < 1 || o->db_stale_after < 0
+      || o->job_timeout < 0) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "out of range: --concurrency 1-64, --heartbeat >= 1 and below "
         "--visibility (<= 43200), --wait-time 0-20, --max-receives >= 1, "
@@ -1125,8 +1179,8 @@ static const gchar *const worker_description =
     "s3://BUCKET/<template>`.\nLogs: one JSON object per line on stdout "
     "(time, level, event, job_id, media_id,\nworker_id, fields) and "
     "CloudWatch embedded-metric lines. See docs/worker.md.\n\n"
-    "Exit codes: 0 stopped by SIGTERM/SIGINT, 2 usage or configuration "
-    "error.";
+    "Exit codes: 0 success (stopped by SIGTERM/SIGINT), 2 usage or "
+    "configuration error.";
 
 int
 rcx_worker_main (int argc, char **argv)
@@ -1138,6 +1192,7 @@ rcx_worker_main (int argc, char **argv)
     .backoff_base = DEFAULT_BACKOFF_BASE,.backoff_max = DEFAULT_BACKOFF_MAX,
     .not_ours_delay = DEFAULT_NOT_OURS_DELAY,
     .protection_minutes = DEFAULT_PROTECTION_MINUTES,
+    .job_timeout = DEFAULT_JOB_TIMEOUT,
   };
   const GOptionEntry entries[] = {
     {"queue-url", 0, 0, G_OPTION_ARG_STRING, &o.queue_url,
@@ -1187,6 +1242,10 @@ rcx_worker_main (int argc, char **argv)
     {"db-stale-after", 0, 0, G_OPTION_ARG_INT, &o.db_stale_after,
         "Stale horizon of this worker's own claims (give-up); 0: the "
           "library's 900 s", "SECONDS"},
+    {"job-timeout", 0, 0, G_OPTION_ARG_INT, &o.job_timeout,
+        "A job still running after this long is hung: SIGTERM, then "
+          "SIGKILL; it counts as a crash (default: "
+          G_STRINGIFY (DEFAULT_JOB_TIMEOUT) "; 0: none)", "SECONDS"},
     {"shutdown-budget", 0, 0, G_OPTION_ARG_INT, &o.shutdown_budget,
         "On SIGTERM/SIGINT, exit within this long; children still running "
           G_STRINGIFY (SHUTDOWN_MARGIN) " s before it are killed (default: "

@@ -81,7 +81,7 @@ class HelpAndUsage(rcxtest.TestCase):
             self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
             errors = [l for l in r.stderr.splitlines() if "error:" in l]
             self.assertEqual(len(errors), 1, (args, r.stderr))
-        self.assertIn("not implemented", run("worker").stderr)
+        self.assertIn("--queue-url", run("worker").stderr)
 
 
 class Descriptions(rcxtest.TestCase):

@@ -12,6 +12,7 @@ keep it fast.
 import http.server
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -269,6 +270,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         job, media = self.make_job("in/clip.mp4")
         mid = self.send(self.body(job, media))
         w = Worker(self, self.queue, env=self.env(ECS_AGENT_URI=agent.url))
+        w.wait("worker-started")        # the health file is written before it
         r = subprocess.run([RUNNER, "health", "--health-file", w.health, "--max-age", "30"],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -387,6 +389,26 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.report("SIGTERM during upload", f"worker exited 0 in {took:.2f} s (budget 20), job queued, "
                     f"message visible at once; second worker finished it in {recover:.2f} s")
 
+    def test_sigterm_during_probe_releases_the_job(self):
+        job, media = self.make_job("in/clip.mp4")
+        # the source read hangs: the child is probing when the worker stops
+        self.proxy.add_fault("stall", method="GET", path="in/clip", seconds=30, count=None)
+        self.send(self.body(job, media))
+        w = Worker(self, self.queue)
+        w.wait("job-started", job, timeout=60)
+        self.poll(lambda: self.proxy.requests(method="GET", path="in/clip"), 60, "the probe")
+        self.poll(lambda: self.job(job)["state"] == "running", 30, "the claim")
+        took = w.stop(timeout=25)
+        self.assertEqual(w.proc.returncode, 0)
+        self.assertLess(took, 20)
+        self.assertEqual(len(w.named("job-released", job)), 1)
+        self.assertEqual(self.job(job)["state"], "queued")
+        msgs = self.sqs.messages(self.queue)
+        self.assertEqual(len(msgs), 1)
+        self.assertTrue(msgs[0]["visible"])
+        self.report("SIGTERM during probe", f"worker exited 0 in {took:.2f} s, job queued, message "
+                    "visible at once")
+
     # -- a child crash --------------------------------------------------------------------
     def test_a_crashed_child_ends_its_job_only(self):
         jobs = [self.make_job("in/clip.mp4") for _ in range(2)]
@@ -413,6 +435,36 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         w.stop()
         self.report("child killed by SIGSEGV", f"that job released, its message back after the "
                     f"backoff, finished {recover:.2f} s after the crash; the other job unaffected")
+
+    def test_a_hung_child_is_killed_and_its_job_given_up(self):
+        """A child that stops making any progress (here SIGSTOPped: a
+        deadlocked pipeline looks the same from outside) is ended after
+        --job-timeout; the other job of the worker goes on."""
+        self.sqs.set_redrive(self.queue, self.queue + "-dlq", 1)
+        jobs = [self.make_job("in/clip.mp4") for _ in range(2)]
+        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=3, count=2)
+        for job, media in jobs:
+            self.send(self.body(job, media))
+        # the timeout must be far above a normal job on a loaded machine
+        w = Worker(self, self.queue, "--concurrency", "2", "--job-timeout", "40",
+                   "--max-receives", "1")
+        started = [w.wait("job-started", job, timeout=60) for job, _ in jobs]
+        self.poll(lambda: self.job(jobs[0][0])["state"] == "running", 30, "the claim")
+        os.kill(int(started[0]["fields"]["pid"]), signal.SIGSTOP)
+        hung = time.monotonic()
+        w.wait("job-succeeded", jobs[1][0], timeout=120)
+        w.wait("job-timeout", jobs[0][0], timeout=90)
+        crash = w.wait("job-crashed", jobs[0][0], timeout=60)
+        self.assertEqual(crash["fields"].get("timed_out"), "true")
+        w.wait("job-given-up", jobs[0][0], timeout=30)
+        self.poll(lambda: self.queue_counts(self.queue + "-dlq") == 1, 30, "the DLQ to get it")
+        took = time.monotonic() - hung
+        self.assertEqual(self.job(jobs[0][0])["state"], "failed")
+        self.assertEqual(self.job(jobs[1][0])["state"], "succeeded")
+        self.assertEqual(self.queue_counts(), 0)
+        w.stop()
+        self.report("hung child", f"killed after --job-timeout, job failed (max receives 1) and "
+                    f"message in the DLQ {took:.2f} s after it hung; the other job succeeded")
 
     # -- SIGKILL of the worker -------------------------------------------------------------
     def test_sigkill_of_a_worker_then_stale_takeover(self):
@@ -473,7 +525,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
     # -- bad sources -----------------------------------------------------------------------
     def test_bad_sources_fail_once_and_are_deleted(self):
         bad = {"zero-byte": b"", "not video": b"hello, not a video\n" * 100,
-               "corrupt": self.clip_bytes()[:4000] + os.urandom(20000)}
+               "corrupt": self.clip_bytes()[:4000] + random.Random(1).randbytes(20000)}
         jobs = {}
         for name, data in bad.items():
             key = f"in/bad-{uuid.uuid4().hex[:6]}.mp4"
@@ -614,8 +666,10 @@ class WorkerTests(JobRows, rcxtest.TestCase):
     def test_the_same_message_to_two_workers_transcodes_once(self):
         job, media = self.make_job("in/clip.mp4")
         self.proxy.add_fault("stall", method="PUT", path="segment", seconds=4, count=1)
-        w1 = Worker(self, self.queue)
-        w2 = Worker(self, self.queue)
+        # a delivery that finds the job running elsewhere comes back after
+        # --not-ours-delay (the stale horizon in production), then finds it done
+        w1 = Worker(self, self.queue, "--not-ours-delay", "2")
+        w2 = Worker(self, self.queue, "--not-ours-delay", "2")
         self.send(self.body(job, media))
         self.send(self.body(job, media))
         self.poll(lambda: self.job(job)["state"] == "succeeded", 120, "the job to succeed")
