@@ -322,7 +322,7 @@ def cmd_run(stage, line_file, src, out, timeout=240):
     if not error and reports:
         write_master(out, reports)
         rep = hlscheck.check(out, source=src)
-        print(f"  hlscheck: " + ("no rule broken" if rep.ok else "broken " + ", ".join(sorted(rep.broken()))))
+        print("  hlscheck: " + ("no rule broken" if rep.ok else "broken " + ", ".join(sorted(rep.broken()))))
         bad |= not rep.ok
     elif not error:
         print("  hlscheck: no wasabihlssink-rung report, nothing to judge")

@@ -3,7 +3,8 @@
 
     bench/long-job.py [--build build] [--minutes 120] [--fps 5] [--interval 2]
                       [--cases runner-folder,runner-s3,gst-launch,hlssink2]
-                      [--env NAME=VALUE ...] [--keep DIR]
+                      [--env NAME=VALUE ...] [--size 320x180] [--ladder FILE]
+                      [--csv FILE] [--keep DIR]
 
 A real job is a 2-hour match: ~1200 6 s segments per rung. What grows with a
 job's length grows per segment and per rung, not per pixel, so the source is
@@ -38,6 +39,7 @@ MALLOC_ARENA_MAX=2, or GST_TRACERS=leaks) to compare allocator settings side
 by side. Wall times are noisy on a shared machine; RSS much less so.
 """
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -55,19 +57,19 @@ import rcxtest  # noqa: E402
 
 FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
 LADDER = os.path.join(HERE, "long-job-ladder.json")
-RUNGS = ("180p", "90p")
+RUNGS = ["180p", "90p"]  # the rungs of --ladder (set in main)
 CASES = ("runner-folder", "runner-s3", "gst-launch", "hlssink2")
 AT = 50
 
 
-def make_input(build, minutes, fps):
+def make_input(build, minutes, fps, size):
     d = os.path.join(build, "bench")
     os.makedirs(d, exist_ok=True)
     secs = int(minutes * 60)
-    path = os.path.join(d, f"long-320x180-{fps}fps-{secs}s.mp4")
+    path = os.path.join(d, f"long-{size}-{fps}fps-{secs}s.mp4")
     if not os.path.exists(path):
         tmp = path + ".tmp.mp4"
-        subprocess.run(FF + ["-f", "lavfi", "-i", f"testsrc2=size=320x180:rate={fps}:duration={secs}",
+        subprocess.run(FF + ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}:duration={secs}",
                              "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=16000:duration={secs}",
                              "-ac", "1", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(2 * fps),
                              "-crf", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "24k",
@@ -93,13 +95,14 @@ def count_segments(folder):
     for dirpath, _, files in os.walk(folder):
         rung = os.path.basename(dirpath)
         if rung in counts:
-            counts[rung] += sum(1 for f in files if f.startswith("segment") and ".ts" in f)
+            counts[rung] += sum(1 for f in files if f.startswith("segment")
+                                  and f.endswith((".ts", ".ts._S3rver_object")))
     return min(counts.values())
 
 
-def launch_tokens(runner, env, src, out):
+def launch_tokens(runner, env, src, out, ladder):
     """The runner's gst-launch-1.0 line for SRC -> OUT, as argv."""
-    r = subprocess.run([runner, "pipeline", "--print", "-d", LADDER, src, out + "/"],
+    r = subprocess.run([runner, "pipeline", "--print", "-d", ladder, src, out + "/"],
                        capture_output=True, text=True, env=env, check=True)
     argv = shlex.split(r.stdout.strip())
     if argv[0] != "gst-launch-1.0":
@@ -131,7 +134,7 @@ def plain_hlssink2(argv, out):
     return res
 
 
-def run_case(cmd, env, count_in, interval):
+def run_case(cmd, env, count_in, interval, csv=None, name=""):
     t0 = time.monotonic()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, env=env)
@@ -145,6 +148,9 @@ def run_case(cmd, env, count_in, interval):
         except subprocess.TimeoutExpired:
             pass
     wall = time.monotonic() - t0
+    if csv is not None:
+        for t, n, kb in samples:
+            csv.write(f"{name},{t:.1f},{n},{kb}\n")
     log.seek(0)
     return {"rc": proc.returncode, "wall": wall, "samples": samples,
             "segments": count_segments(count_in), "stderr": log.read().decode(errors="replace")}
@@ -181,6 +187,9 @@ def main():
     ap.add_argument("--build", default=os.environ.get("RCX_BUILD_DIR", os.path.join(ROOT, "build")))
     ap.add_argument("--minutes", type=float, default=120)
     ap.add_argument("--fps", type=int, default=5)
+    ap.add_argument("--size", default="320x180", help="source frame size")
+    ap.add_argument("--ladder", default=LADDER, help="pipeline description (its rung names are counted)")
+    ap.add_argument("--csv", help="write every sample here: case,seconds,segments,rss_kb")
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE added to every case")
@@ -191,7 +200,11 @@ def main():
         if c not in CASES:
             sys.exit(f"bench: unknown case {c} (known: {', '.join(CASES)})")
     runner = os.path.join(args.build, "runner", "rugbycodex-runner")
-    src = make_input(args.build, args.minutes, args.fps)
+    ladder = os.path.abspath(args.ladder)
+    with open(ladder) as f:
+        RUNGS[:] = [r["name"] for r in json.load(f)["ladder"]]
+    src = make_input(args.build, args.minutes, args.fps, args.size)
+    csv = open(args.csv, "w") if args.csv else None
     work = args.keep or tempfile.mkdtemp(prefix="rcx-long-")
     env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(args.build, "plugins"),
                GST_REGISTRY=os.path.join(args.build, "bench", "registry.bin"))
@@ -202,8 +215,8 @@ def main():
     rows = []
     failed = []
     try:
-        print(f"input: {src} ({args.minutes:g} min, 320x180 {args.fps} fps, 16 kHz mono AAC); ladder "
-              f"{os.path.relpath(LADDER, ROOT)} ({', '.join(RUNGS)}); {os.cpu_count()} cores; "
+        print(f"input: {src} ({args.minutes:g} min, {args.size} {args.fps} fps, 16 kHz mono AAC); ladder "
+              f"{os.path.relpath(ladder, ROOT)} ({', '.join(RUNGS)}); {os.cpu_count()} cores; "
               f"extra env: {' '.join(args.env) or 'none'}", flush=True)
         for name in cases:
             out = os.path.join(work, name)
@@ -212,21 +225,21 @@ def main():
             case_env = env
             count_in = out
             if name == "runner-folder":
-                cmd = [runner, "transcode", "-q", "--progress", "none", "-d", LADDER, src, out + "/"]
+                cmd = [runner, "transcode", "-q", "--progress", "none", "-d", ladder, src, out + "/"]
             elif name == "runner-s3":
                 if s3 is None:
                     s3 = rcxtest.S3rver(buckets=("bench",)).start()
                 case_env = dict(s3.env(), **{k: v for k, v in env.items() if k not in s3.env()})
                 case_env["GST_PLUGIN_PATH"] = env["GST_PLUGIN_PATH"]
-                cmd = [runner, "transcode", "-q", "--progress", "none", "-d", LADDER, src, "s3://bench/hls/"]
+                cmd = [runner, "transcode", "-q", "--progress", "none", "-d", ladder, src, "s3://bench/hls/"]
                 count_in = s3.dir
             else:
-                argv = launch_tokens(runner, env, src, out)
+                argv = launch_tokens(runner, env, src, out, ladder)
                 if name == "hlssink2":
                     argv = plain_hlssink2(argv, out)
                 cmd = ["gst-launch-1.0", "-q"] + argv[1:]
             load = open("/proc/loadavg").read().split()[0]
-            r = run_case(cmd, case_env, count_in, args.interval)
+            r = run_case(cmd, case_env, count_in, args.interval, csv, name)
             row = summarise(name, r)
             rows.append(row)
             print(f"  {name}: exit {r['rc']}, {r['wall']:.1f} s, {r['segments']} segments per rung, "
@@ -237,6 +250,7 @@ def main():
             elif name == "runner-folder":
                 # the others have no master playlist (the runner writes it)
                 # E4 (AAC-LC stereo 48 kHz 128k) is expected: the bench ladder's audio is 16 kHz mono 24k
+                rep = hlscheck.check(out)
                 broken = sorted(set(rep.broken()) - {"E4"})
                 print(f"  hlscheck {name}: " + ("no rule broken but E4 (the bench's small audio)" if not broken
                                                else "broken " + ", ".join(broken)), flush=True)
