@@ -29,7 +29,7 @@
 #define SOURCE_NAME "source"
 
 /* raw frames queued before each rung's scaler (see add_rung) */
-#define RUNG_QUEUE_FRAMES 8
+#define RUNG_QUEUE_FRAMES 2
 
 /* ---- availability ------------------------------------------------------ */
 
@@ -331,8 +331,9 @@ add_rung (RcxPlan * plan, guint index, GError ** error)
    * frame in, and x264enc holds the input until it is encoded), so this
    * queue only hands frames to the rung's thread, with a little slack for
    * rungs that encode at different speeds. Each queued raw frame is 3 MB
-   * at 1080p: 30 frames cost 90 MB more peak RSS for no measured speed
-   * (docs/pipelines.md). */
+   * at 1080p: 30 frames cost 90 MB more peak RSS than 8 for no measured
+   * speed, and 8 cost 24 MB more than 2, again for no measured speed
+   * (docs/performance.md). */
   guint queue_frames = RUNG_QUEUE_FRAMES;
 
   add (plan, "vt.");
