@@ -26,8 +26,12 @@ in s3rver's folder):
 - gst-launch: the runner's `pipeline --print SRC DIR/` line under
   gst-launch-1.0 (no runner: no bus watchdog, thumbnail or master).
 - hlssink2: the same line with each wasabihlssink replaced by a plain
-  hlssink2 writing to the folder (max-files=0 playlist-length=0, the values
-  wasabihlssink gives it).
+  hlssink2 writing to the folder (max-files=0 playlist-length=0: unbounded,
+  what wasabihlssink gave it before it used 1 and 1).
+- minimal, minimal-bounded (GStreamer alone, no element of ours, no
+  decoder, no audio): per rung `videotestsrc ! x264enc ! h264parse !
+  hlssink2` with the same frame count, sizes, GOP and segment length;
+  hlssink2 with max-files=0 playlist-length=0 (unbounded) or 1 and 1.
 
 For each: RSS after 50 segments, RSS at the end (the last sample, taken at
 most --interval before the process exits), the difference (target: <= 20 MB
@@ -41,6 +45,7 @@ by side. Wall times are noisy on a shared machine; RSS much less so.
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -58,7 +63,7 @@ import rcxtest  # noqa: E402
 FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
 LADDER = os.path.join(HERE, "long-job-ladder.json")
 RUNGS = ["180p", "90p"]  # the rungs of --ladder (set in main)
-CASES = ("runner-folder", "runner-s3", "gst-launch", "hlssink2")
+CASES = ("runner-folder", "runner-s3", "gst-launch", "hlssink2", "minimal", "minimal-bounded")
 AT = 50
 
 
@@ -97,6 +102,17 @@ def count_segments(folder):
         if rung in counts:
             counts[rung] += sum(1 for f in files if f.startswith("segment")
                                   and f.endswith((".ts", ".ts._S3rver_object")))
+            if "index.m3u8" in files:
+                # a bounded hlssink2 deletes old segments: its playlist's
+                # media sequence counts them
+                try:
+                    with open(os.path.join(dirpath, "index.m3u8")) as f:
+                        text = f.read()
+                except OSError:
+                    continue
+                m = re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text)
+                listed = (int(m.group(1)) if m else 0) + text.count("#EXTINF")
+                counts[rung] = max(counts[rung], listed)
     return min(counts.values())
 
 
@@ -134,6 +150,30 @@ def plain_hlssink2(argv, out):
     return res
 
 
+def minimal_line(out, ladder, args, bounded):
+    """videotestsrc ! x264enc ! h264parse ! hlssink2 per rung, GStreamer only."""
+    with open(ladder) as f:
+        desc = json.load(f)
+    w, h = (int(x) for x in args.size.split("x"))
+    frames = int(args.minutes * 60 * args.fps)
+    gop = int(desc["gop-seconds"] * args.fps)
+    keep = "1" if bounded else "0"
+    argv = []
+    for rung in desc["ladder"]:
+        rh = rung["height"]
+        rw = (w * rh // h) // 2 * 2
+        folder = os.path.join(out, rung["name"])
+        os.makedirs(folder, exist_ok=True)
+        argv += ["videotestsrc", f"num-buffers={frames}", "pattern=ball", "!",
+                 f"video/x-raw,format=I420,width={rw},height={rh},framerate={args.fps}/1", "!",
+                 "x264enc", "speed-preset=veryfast", f"bitrate={rung['bitrate']}", f"key-int-max={gop}",
+                 "bframes=2", "b-adapt=false", "option-string=scenecut=0", "!", "h264parse", "!",
+                 "hlssink2", f"location={folder}/segment%05d.ts", f"playlist-location={folder}/index.m3u8",
+                 f"target-duration={int(desc['segment-seconds'])}", f"max-files={keep}",
+                 f"playlist-length={keep}"]
+    return argv
+
+
 def run_case(cmd, env, count_in, interval, csv=None, name=""):
     t0 = time.monotonic()
     log = tempfile.TemporaryFile()
@@ -151,6 +191,7 @@ def run_case(cmd, env, count_in, interval, csv=None, name=""):
     if csv is not None:
         for t, n, kb in samples:
             csv.write(f"{name},{t:.1f},{n},{kb}\n")
+        csv.flush()
     log.seek(0)
     return {"rc": proc.returncode, "wall": wall, "samples": samples,
             "segments": count_segments(count_in), "stderr": log.read().decode(errors="replace")}
@@ -233,6 +274,8 @@ def main():
                 case_env["GST_PLUGIN_PATH"] = env["GST_PLUGIN_PATH"]
                 cmd = [runner, "transcode", "-q", "--progress", "none", "-d", ladder, src, "s3://bench/hls/"]
                 count_in = s3.dir
+            elif name.startswith("minimal"):
+                cmd = ["gst-launch-1.0", "-q"] + minimal_line(out, ladder, args, name == "minimal-bounded")
             else:
                 argv = launch_tokens(runner, env, src, out, ladder)
                 if name == "hlssink2":
