@@ -537,6 +537,24 @@ rcx_plan_free (RcxPlan * plan)
   g_free (plan);
 }
 
+/* libav decodes into GStreamer's buffers ("direct rendering") and keeps a
+ * reference to each reference frame, so GstVideoDecoder copies nearly every
+ * frame it pushes (a shared buffer is not writable) on top of the pool the
+ * decoder filled at start: 42 MB more peak RSS on the 1080p ladder than
+ * decoding into libav's own frames and copying once into the pool, for the
+ * same CPU (docs/performance.md). Not expressible in a gst-launch line. */
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
+    gpointer user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory && g_str_has_prefix (GST_OBJECT_NAME (factory), "avdec_")
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          "direct-rendering"))
+    g_object_set (element, "direct-rendering", FALSE, NULL);
+}
+
 GstElement *
 rcx_plan_build (const RcxPlan * plan, GError ** error)
 {
@@ -550,6 +568,8 @@ rcx_plan_build (const RcxPlan * plan, GError ** error)
         "could not build the pipeline: %s", local->message);
     return NULL;
   }
+  g_signal_connect (pipeline, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), NULL);
   return pipeline;
 }
 
