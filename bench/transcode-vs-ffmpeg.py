@@ -2,6 +2,8 @@
 """Our runner against ffmpeg on the same 3-rung ladder, side by side.
 
     bench/transcode-vs-ffmpeg.py [--build build] [--seconds 60] [--repeat N] [--keep DIR]
+                                 [--variant NAME:VAR=VALUE,...] [--line-variant NAME:FROM=>TO;...]
+                                 [--skip ffmpeg-own]
 
 Input: a 60 s 1080p30 clip with stereo audio (testsrc2 + sine, made once and
 cached in BUILD/bench/). Both make 1080p/720p/480p at 6000/3000/1200 kbit/s,
@@ -22,10 +24,20 @@ frames dropped), prices x264's share: x264 CPU = ffmpeg CPU - that run's
 CPU. As the x264 work is the same on both sides, no pipeline can finish
 before x264 CPU / cores; the "floor" line gives that bound as a ratio of
 ffmpeg's wall time.
+
+Memory and speed experiments run side by side with the others, in the same
+rotation (wall times on a shared machine are only comparable that way):
+--variant runs ours again with extra environment variables (e.g.
+MALLOC_ARENA_MAX=2); --line-variant runs our `pipeline --print` line under
+gst-launch-1.0 with whole tokens substituted (e.g. a rung queue size:
+'q2:max-size-buffers=8=>max-size-buffers=2'; 'NAME:-' runs the line as
+is). Each gets a "variant NAME/ffmpeg" line with its wall, CPU and peak RSS
+ratios.
 """
 import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -110,12 +122,25 @@ def timed(cmd, env=None):
     return {"rc": r.returncode, "wall": secs, "cpu": cpu, "rss_mb": rss / 1024, "stderr": own, "stdout": r.stdout}
 
 
+def launch_line(runner, env, src, out):
+    """The runner's gst-launch-1.0 line for SRC -> OUT, as argv."""
+    r = subprocess.run([runner, "pipeline", "--print", src, out.rstrip("/") + "/"], capture_output=True,
+                       text=True, env=env, check=True)
+    return shlex.split(r.stdout.strip())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("RCX_BUILD_DIR", os.path.join(ROOT, "build")))
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--keep", help="keep the outputs in this folder")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each, order rotated; the fastest counts")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME:VAR=VALUE[,VAR=VALUE]",
+                    help="one more run of ours with these environment variables (e.g. MALLOC_ARENA_MAX=2)")
+    ap.add_argument("--line-variant", action="append", default=[], metavar="NAME:FROM=>TO[;FROM=>TO]",
+                    help="one more run: our `pipeline --print` line under gst-launch-1.0 with these token "
+                         "substitutions (e.g. 'q2:max-size-buffers=8=>max-size-buffers=2'); NAME:- runs it as is")
+    ap.add_argument("--skip", default="", help="comma-separated runs to leave out (e.g. ffmpeg-own)")
     args = ap.parse_args()
     if not os.path.exists("/usr/bin/time"):
         sys.exit("bench: /usr/bin/time is missing (Debian package `time`, in scripts/setup.sh)")
@@ -132,6 +157,20 @@ def main():
         "ffmpeg-own": (os.path.join(work, "ffmpeg-own"), lambda out: ffmpeg_ladder(src, out, False)),
         "ours": (os.path.join(work, "ours"), lambda out: [runner, "transcode", src, out]),
     }
+    envs = {"ours": env}
+    for v in args.variant:
+        name, _, assigns = v.partition(":")
+        envs[name] = dict(env, **dict(a.split("=", 1) for a in assigns.split(",") if a))
+        runs[name] = (os.path.join(work, name), lambda out: [runner, "transcode", src, out])
+    for v in args.line_variant:
+        name, _, subs = v.partition(":")
+        pairs = [tuple(x.split("=>", 1)) for x in subs.split(";") if "=>" in x]
+        envs[name] = env
+        runs[name] = (os.path.join(work, name),
+                      lambda out, pairs=pairs: ["gst-launch-1.0", "-q"] + [
+                          dict(pairs).get(t, t) for t in launch_line(runner, env, src, out)[1:]])
+    for name in args.skip.split(","):
+        runs.pop(name, None)
     try:
         print(f"input: {src} ({args.seconds} s 1080p30, stereo AAC); {os.cpu_count()} cores", flush=True)
         best = {}
@@ -142,7 +181,7 @@ def main():
                 out, command = runs[who]
                 shutil.rmtree(out, ignore_errors=True)
                 os.makedirs(out, exist_ok=True)
-                r = timed(command(out), env=env if who == "ours" else None)
+                r = timed(command(out), env=envs.get(who))
                 if who not in best or (r["rc"] == 0 and r["wall"] < best[who]["wall"]):
                     best[who] = r
                 print(f"  run {i + 1} {who}: {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU, exit {r['rc']}",
@@ -161,11 +200,15 @@ def main():
             print(f"{name} failed:\n" + best[name]["stderr"][-3000:])
         ours, ff = best["ours"], best["ffmpeg"]
         if not failed:
-            for peer in ("ffmpeg", "ffmpeg-own"):
+            for peer in (p for p in ("ffmpeg", "ffmpeg-own") if p in best):
                 ratio = ours["wall"] / best[peer]["wall"]
                 verdict = "meets" if ratio <= 0.7 else "MISSES"
                 print(f"ratio ours/{peer} wall time: {ratio:.2f} ({verdict} the <= 0.7 target); CPU ratio "
                       f"{ours['cpu'] / best[peer]['cpu']:.2f}; RSS ratio {ours['rss_mb'] / best[peer]['rss_mb']:.2f}")
+            for name, r in best.items():
+                if name not in ("ours", "ffmpeg", "ffmpeg-own"):
+                    print(f"variant {name}/ffmpeg: wall {r['wall'] / ff['wall']:.2f}, CPU {r['cpu'] / ff['cpu']:.2f}, "
+                          f"peak RSS {r['rss_mb'] / ff['rss_mb']:.2f}")
             if bare["rc"] == 0:
                 x264 = ff["cpu"] - bare["cpu"]
                 cores = os.cpu_count()

@@ -452,9 +452,12 @@ process_segment (GstWasabiHlsSink * self, Upload * upload)
     self->independent = FALSE;
     warn_not_independent = TRUE;
   }
+  /* read once: dropped so that a 2-hour job keeps no entry per segment */
   if (g_hash_table_lookup_extended (self->running_times, upload->name, NULL,
-          &rt))
+          &rt)) {
     running_time = *(GstClockTime *) rt;
+    g_hash_table_remove (self->running_times, upload->name);
+  }
   if (self->run_publish_live)
     playlist = rcx_hls_rung_media_playlist (self->rung, FALSE);
   codecs = g_strconcat (self->video_codec ? self->video_codec : "avc1",
@@ -579,7 +582,8 @@ static void
 on_delete_fragment (GstElement * hlssink, const gchar * location,
     GstWasabiHlsSink * self)
 {
-  /* max-files=0: never emitted; nothing is ever deleted */
+  /* Connected, so hlssink2 deletes nothing itself: max-files only bounds
+   * its list of old names. Our segments are never deleted. */
 }
 
 /* ---- EOS -------------------------------------------------------------- */
@@ -768,9 +772,12 @@ gst_wasabi_hls_sink_start (GstWasabiHlsSink * self)
     gst_wasabi_client_log_to_category (rcx_store_get_s3_client (self->store),
         GST_ELEMENT (self), GST_CAT_DEFAULT);
 
+  /* hlssink2's own playlist is discarded (on_get_playlist_stream): one
+   * entry and one old name are enough, where 0 (unbounded) kept both lists
+   * growing and re-rendered the whole playlist after every segment */
   g_object_set (self->hlssink, "location", segment_name,
       "playlist-location", self->run_playlist_name, "target-duration", target,
-      "max-files", 0, "playlist-length", 0, "send-keyframe-requests", TRUE,
+      "max-files", 1, "playlist-length", 1, "send-keyframe-requests", TRUE,
       NULL);
 
   self->cancellable = g_cancellable_new ();

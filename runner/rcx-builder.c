@@ -28,7 +28,7 @@
 #include <string.h>
 
 /* raw frames queued before each rung's scaler (see add_rung) */
-#define RUNG_QUEUE_FRAMES 8
+#define RUNG_QUEUE_FRAMES 2
 
 /* ---- availability ------------------------------------------------------ */
 
@@ -358,8 +358,9 @@ add_rung (RcxPlan * plan, guint index, GError ** error)
    * frame in, and x264enc holds the input until it is encoded), so this
    * queue only hands frames to the rung's thread, with a little slack for
    * rungs that encode at different speeds. Each queued raw frame is 3 MB
-   * at 1080p: 30 frames cost 90 MB more peak RSS for no measured speed
-   * (docs/pipelines.md). */
+   * at 1080p: 30 frames cost 90 MB more peak RSS than 8 for no measured
+   * speed, and 8 cost 24 MB more than 2, again for no measured speed
+   * (docs/performance.md). */
   guint queue_frames = RUNG_QUEUE_FRAMES;
 
   add (plan, RCX_ELEMENT_VIDEO_TEE ".");
@@ -598,6 +599,23 @@ apply_setting (GstElement * element, const RcxPlanSetting * setting,
   return TRUE;
 }
 
+/* libav decodes into GStreamer's buffers ("direct rendering") and keeps a
+ * reference to each reference frame, so GstVideoDecoder copies nearly every
+ * frame it pushes (a shared buffer is not writable) on top of the pool the
+ * decoder filled at start: 42 MB more peak RSS on the 1080p ladder than
+ * decoding into libav's own frames and copying once into the pool, for the
+ * same CPU (docs/performance.md). Not expressible in a gst-launch line. */
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
+    gpointer user_data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  if (factory && g_str_has_prefix (GST_OBJECT_NAME (factory), "avdec_")
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          "direct-rendering"))
+    g_object_set (element, "direct-rendering", FALSE, NULL);
+}
 
 GstElement *
 rcx_plan_build (const RcxPlan * plan, GError ** error)
@@ -631,6 +649,8 @@ rcx_plan_build (const RcxPlan * plan, GError ** error)
         "could not build the pipeline: %s", local->message);
     return NULL;
   }
+  g_signal_connect (pipeline, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), NULL);
   first = gst_bin_get_by_name (GST_BIN (pipeline), plan->explicit_decoder ?
       RCX_ELEMENT_DEMUXER : RCX_ELEMENT_DECODER);
   gst_bin_add (GST_BIN (pipeline), gst_object_ref (source));
