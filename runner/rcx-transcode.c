@@ -571,6 +571,34 @@ attempt_clear (Attempt * a)
   g_mutex_clear (&a->lock);
 }
 
+static guint
+retry_timeout_of (const RcxTranscodeOptions * options)
+{
+  if (options->retry_timeout < 0)
+    return 0;
+  return options->retry_timeout > 0 ? (guint) options->retry_timeout :
+      RCX_S3_DEFAULT_RETRY_TIMEOUT;
+}
+
+/* Every storage element of the pipeline (the sinks) rides out the same
+ * outage as the runner's own PUTs. */
+static void
+set_retry_timeout (GstElement * pipeline, guint seconds)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GObject *element = g_value_get_object (&item);
+
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+            "retry-timeout"))
+      g_object_set (element, "retry-timeout", seconds, NULL);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+}
+
 static gboolean
 attempt_run (Attempt * a, GError ** error)
 {
@@ -582,6 +610,7 @@ attempt_run (Attempt * a, GError ** error)
   a->pipeline = rcx_plan_build (a->plan, error);
   if (!a->pipeline)
     return FALSE;
+  set_retry_timeout (a->pipeline, retry_timeout_of (options));
 
   a->loop = g_main_loop_new (NULL, FALSE);
   a->rungs = g_new0 (RungState, a->plan->n_rungs);
@@ -996,6 +1025,7 @@ open_store (const RcxTranscodeOptions * options, GError ** error)
 
   rcx_s3_config_init (&s3);
   s3.endpoint_uri = g_strdup (options->endpoint_uri);
+  s3.retry_timeout = retry_timeout_of (options);
   store = rcx_store_new (options->destination, &s3, &local);
   if (!store) {
     gboolean config = g_error_matches (local, G_IO_ERROR,
