@@ -458,8 +458,9 @@ rcx_retry_window_get_length (RcxRetryWindow * window)
 
 gboolean
 rcx_retry_window_should_retry (RcxRetryWindow * window,
-    RcxRetryPolicy * policy, RcxRetryKind kind, guint round, gint64 now_us,
-    gint64 * delay_us, const gchar ** reason)
+    RcxRetryPolicy * policy, RcxRetryKind kind, guint round,
+    gint64 started_us, gint64 now_us, gint64 * delay_us,
+    const gchar ** reason)
 {
   gint64 start, end, backoff;
   const gchar *dummy;
@@ -477,12 +478,13 @@ rcx_retry_window_should_retry (RcxRetryWindow * window,
   }
   /* the first failed round opens the outage; 0 is never a monotonic time
    * worth keeping apart from "none" */
+  started_us = CLAMP (started_us, 1, MAX (now_us, 1));
   start = 0;
   if (!__atomic_compare_exchange_n (&window->outage_start, &start,
-          MAX (now_us, 1), FALSE, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+          started_us, FALSE, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
     now_us = MAX (now_us, start);
   else
-    start = MAX (now_us, 1);
+    start = started_us;
   end = start + window->length;
   if (now_us >= end) {
     *reason = "retry window over";

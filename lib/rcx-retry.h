@@ -120,7 +120,8 @@ gboolean rcx_retry_sleep (gint64 delay_us, GCancellable * cancellable,
  * jitter, capped, continuing the growth of the attempts' backoff) for as
  * long as the window allows. The window is measured from when the storage
  * started failing, shared by every request of one client: the first failed
- * round opens an outage, any success closes it. So a 2-minute outage is
+ * round opens an outage (from that request's first attempt), any success
+ * closes it. So a 2-minute outage is
  * ridden out by every request queued behind it, and once the storage has
  * been failing for longer than the window each request fails after one
  * round (a dead storage does not cost the window once per request).
@@ -139,14 +140,17 @@ RcxRetryWindow *rcx_retry_window_ref (RcxRetryWindow * window);
 void rcx_retry_window_unref (RcxRetryWindow * window);
 gint64 rcx_retry_window_get_length (RcxRetryWindow * window);
 
-/* After round number @round (1-based) of a request failed with @kind, at
- * monotonic time @now_us: TRUE to start another round after *@delay_us
- * (at most the time left in the window, so a last round starts at the
- * window's end). FALSE when @kind is not retryable or the window is over
- * (*@reason says which; static string). */
+/* After round number @round (1-based) of a request that started at
+ * monotonic time @started_us failed with @kind, at @now_us: TRUE to start
+ * another round after *@delay_us (at most the time left in the window, so
+ * a last round starts at the window's end). FALSE when @kind is not
+ * retryable or the window is over (*@reason says which; static string).
+ * An outage opened here starts at @started_us: the storage has been
+ * failing since that request's first attempt. */
 gboolean rcx_retry_window_should_retry (RcxRetryWindow * window,
-    RcxRetryPolicy * policy, RcxRetryKind kind, guint round, gint64 now_us,
-    gint64 * delay_us, const gchar ** reason);
+    RcxRetryPolicy * policy, RcxRetryKind kind, guint round,
+    gint64 started_us, gint64 now_us, gint64 * delay_us,
+    const gchar ** reason);
 
 /* A request succeeded: the outage (if any) is over. */
 void rcx_retry_window_on_success (RcxRetryWindow * window);

@@ -613,6 +613,7 @@ s3_send (RcxS3Client * client, S3Call * call,
   g_autofree gchar *content_md5 = NULL;
   SignData *sd;
   guint i, round;
+  gint64 started = g_get_monotonic_time ();
 
   if (call->key != NULL && call->key[0] != '\0'
       && !rcx_s3_key_is_safe (call->key)) {
@@ -708,7 +709,7 @@ s3_send (RcxS3Client * client, S3Call * call,
     if (!method_is_idempotent (call->method)
         || !rcx_retry_window_should_retry (client->window,
             rcx_http_client_get_retry_policy (client->http), kind, round,
-            g_get_monotonic_time (), &delay, &reason))
+            started, g_get_monotonic_time (), &delay, &reason))
       break;
     rcx_http_client_log (client->http, G_LOG_LEVEL_INFO,
         "%s: %s%s%s (storage failing for %" G_GINT64_FORMAT " s of a %u s "

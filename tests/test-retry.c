@@ -246,9 +246,11 @@ test_window (void)
           RCX_RETRY_KIND_TIMEOUT, 1, &delay, NULL, &reason));
   g_assert_cmpstr (reason, ==, "retry budget exhausted");
   /* ...but rounds go on for the whole window, backoff capped at 20 s */
+  /* the first request's first attempt opens the outage, not its round */
+  now = t0 + 3 * G_USEC_PER_SEC;
   for (round = 1; now < t0 + 120 * G_USEC_PER_SEC; round++) {
     g_assert_true (rcx_retry_window_should_retry (window, policy,
-            RCX_RETRY_KIND_TIMEOUT, round, now, &delay, &reason));
+            RCX_RETRY_KIND_TIMEOUT, round, t0, now, &delay, &reason));
     g_assert_cmpint (delay, >=, 0);
     g_assert_cmpint (delay, <=, RCX_RETRY_MAX_BACKOFF_US);
     g_assert_cmpint (now + delay, <=, t0 + 120 * G_USEC_PER_SEC);
@@ -258,26 +260,26 @@ test_window (void)
   }
   g_assert_cmpuint (round, >, 6);
   g_assert_false (rcx_retry_window_should_retry (window, policy,
-          RCX_RETRY_KIND_TRANSIENT, round, now, &delay, &reason));
+          RCX_RETRY_KIND_TRANSIENT, round, t0, now, &delay, &reason));
   g_assert_cmpstr (reason, ==, "retry window over");
   /* another request queued behind the outage gets no fresh window */
   g_assert_false (rcx_retry_window_should_retry (window, policy,
-          RCX_RETRY_KIND_TRANSIENT, 1, now, &delay, NULL));
+          RCX_RETRY_KIND_TRANSIENT, 1, now, now, &delay, NULL));
   /* a success ends the outage: a new one has a full window */
   rcx_retry_window_on_success (window);
   g_assert_cmpint (rcx_retry_window_get_outage (window, now), ==, 0);
   g_assert_true (rcx_retry_window_should_retry (window, policy,
-          RCX_RETRY_KIND_TRANSIENT, 1, now, &delay, NULL));
+          RCX_RETRY_KIND_TRANSIENT, 1, now, now, &delay, NULL));
   /* 403 AccessDenied, 404, cancellation: at once */
   g_assert_false (rcx_retry_window_should_retry (window, policy,
-          RCX_RETRY_KIND_FATAL, 1, now, &delay, &reason));
+          RCX_RETRY_KIND_FATAL, 1, now, now, &delay, &reason));
   g_assert_cmpstr (reason, ==, "not retryable");
   /* no window: no rounds */
   {
     g_autoptr (RcxRetryWindow) none = rcx_retry_window_new (0);
 
     g_assert_false (rcx_retry_window_should_retry (none, policy,
-            RCX_RETRY_KIND_TRANSIENT, 1, now, &delay, NULL));
+            RCX_RETRY_KIND_TRANSIENT, 1, now, now, &delay, NULL));
   }
 }
 
