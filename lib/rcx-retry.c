@@ -459,8 +459,7 @@ rcx_retry_window_get_length (RcxRetryWindow * window)
 gboolean
 rcx_retry_window_should_retry (RcxRetryWindow * window,
     RcxRetryPolicy * policy, RcxRetryKind kind, guint round,
-    gint64 started_us, gint64 now_us, gint64 * delay_us,
-    const gchar ** reason)
+    gint64 started_us, gint64 now_us, gint64 * delay_us, const gchar ** reason)
 {
   gint64 start, end, backoff;
   const gchar *dummy;

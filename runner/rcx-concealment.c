@@ -89,8 +89,7 @@ clean_message (const gchar * text)
   const gchar *p;
 
   g_strstrip (valid);
-  for (p = valid; *p != '\0' && s->len < MAX_MESSAGE;
-      p = g_utf8_next_char (p)) {
+  for (p = valid; *p != '\0' && s->len < MAX_MESSAGE; p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
 
     if (g_unichar_iscntrl (c))
@@ -189,8 +188,7 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     return;
   klass = gst_element_factory_get_metadata (factory,
       GST_ELEMENT_METADATA_KLASS);
-  if (klass == NULL || (!strstr (klass, "Decoder") && !strstr (klass,
-              "Demux")))
+  if (klass == NULL || (!strstr (klass, "Decoder") && !strstr (klass, "Demux")))
     return;
   /* decoders have one static "sink" pad; demuxers too */
   pad = gst_element_get_static_pad (element, "sink");

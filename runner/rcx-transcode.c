@@ -61,7 +61,7 @@ typedef struct
   gboolean have_jobstatus;      /* progress comes from jobstatus messages */
   RungState *rungs;
 
-  RcxConcealment *concealment; /* what a damaged source made us hide */
+  RcxConcealment *concealment;  /* what a damaged source made us hide */
   RcxStore *store;              /* the destination */
   gboolean early_master;        /* the live master playlist may be stored */
   gboolean early_master_sending;        /* its PUT has not ended yet */

@@ -229,7 +229,7 @@ cmd_transcode (int argc, char **argv)
         "S3 endpoint for s3:// URIs (default: $AWS_ENDPOINT_URL_S3, else "
           "AWS)", "URL"},
     {"retry-timeout", 0, 0, G_OPTION_ARG_INT, &o.retry_timeout,
-          "How long the storage may keep failing (5xx, throttling, resets, "
+        "How long the storage may keep failing (5xx, throttling, resets, "
           "refused connections) while uploads keep retrying before the job "
           "fails; 0: only each request's 3 attempts (default: "
           G_STRINGIFY (RCX_S3_DEFAULT_RETRY_TIMEOUT) ")", "SECONDS"},

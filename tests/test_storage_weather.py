@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlscheck  # noqa: E402
 import rcxtest  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
+from test_s3_streaming import wait_until  # noqa: E402
 
 BUCKET = "media"
 SRC_KEY = "org-1/media-1/original.mp4"
@@ -87,19 +88,6 @@ def rss_kb(pid):
     except OSError:
         pass
     return 0
-
-
-def wait_until(what, pred, timeout, proc=None, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the runner ended (exit {proc.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} after {timeout} s")
-        time.sleep(interval)
 
 
 class StorageWeatherTest(rcxtest.TestCase):
