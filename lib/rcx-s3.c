@@ -683,6 +683,7 @@ s3_send (RcxS3Client * client, S3Call * call,
     RcxRetryKind kind;
     gint64 delay = 0;
     const gchar *reason = NULL;
+    g_autofree gchar *failure = NULL;
 
     g_clear_error (&local_error);
     g_clear_pointer (&response, rcx_http_response_free);
@@ -711,13 +712,12 @@ s3_send (RcxS3Client * client, S3Call * call,
             rcx_http_client_get_retry_policy (client->http), kind, round,
             started, g_get_monotonic_time (), &delay, &reason))
       break;
+    failure = response ? g_strdup_printf ("HTTP %u %s", response->status,
+        STR_NULL (response->error_code)) : g_strdup (local_error->message);
     rcx_http_client_log (client->http, G_LOG_LEVEL_INFO,
-        "%s: %s%s%s (storage failing for %" G_GINT64_FORMAT " s of a %u s "
+        "%s: %s (storage failing for %" G_GINT64_FORMAT " s of a %u s "
         "window), round %u, retrying in %" G_GINT64_FORMAT " ms", what,
-        response ? "HTTP " : local_error->message,
-        response ? (response->status >= 500 ? "5xx " : "4xx ") : "",
-        response ? STR_NULL (response->error_code) : "",
-        rcx_retry_window_get_outage (client->window,
+        failure, rcx_retry_window_get_outage (client->window,
             g_get_monotonic_time ()) / G_USEC_PER_SEC,
         rcx_s3_client_get_retry_timeout (client), round, delay / 1000);
     if (!rcx_retry_sleep (delay, cancellable, &local_error)) {
