@@ -416,16 +416,17 @@ class S3ClientTest(rcxtest.TestCase):
     # ---- the retry window (storage outages) -----------------------------
     def test_put_rides_out_an_outage(self):
         src = random_file(os.path.join(self.tmp, "src"), 300 * 1024, 21)
-        self.proxy.outage(3)
+        # longer than a request's 3 attempts with their backoff (<= 3 s)
+        self.proxy.outage(8)
         t0 = time.monotonic()
-        res = self.tool("put", BUCKET, "outage.ts", src, "--retry-timeout", 20)
+        res = self.tool("put", BUCKET, "outage.ts", src, "--retry-timeout", 30)
         took = time.monotonic() - t0
-        self.assertGreaterEqual(took, 2.5, "it cannot have landed during the outage")
+        self.assertGreaterEqual(took, 7.5, "it cannot have landed during the outage")
         self.assertEqual(hashlib.sha256(self.get_boto("outage.ts")).hexdigest(), sha(src))
         # rounds after the 3 attempts, each logged with the outage's age
         self.assertIn("round 1, retrying in", self.stderr)
         self.assertEqual([e["status"] for e in self.proxy.log if e["fault"] is None], [200])
-        print(f"PUT across a 3 s outage: {took:.1f} s, {res['requests']} attempts")
+        print(f"PUT across an 8 s outage: {took:.1f} s, {res['requests']} attempts")
 
     def test_outage_beyond_the_window_fails(self):
         src = random_file(os.path.join(self.tmp, "src"), 1000, 22)
