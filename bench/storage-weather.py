@@ -142,7 +142,7 @@ def main():
                 while not proxy.up.is_set() and proc.poll() is None:
                     peak = max(peak, rss_kb(proc.pid))
                     time.sleep(0.5)
-                return {"outage_s": args.outage, "outage_started_after_s": None,
+                return {"outage_s": args.outage,
                         "rss_before_mib": before // 1024, "rss_peak_during_mib": peak // 1024,
                         "alive_after_outage": proc.poll() is None,
                         "outage_measured_s": round(time.monotonic() - t_out, 1)}
