@@ -25,6 +25,13 @@ struct _RcxRetryPolicy
   gint64 max_us;
 };
 
+struct _RcxRetryWindow
+{
+  gatomicrefcount ref;
+  gint64 length;
+  gint64 outage_start;          /* atomic: monotonic us, 0 when none */
+};
+
 const gchar *
 rcx_retry_kind_to_string (RcxRetryKind kind)
 {
@@ -414,4 +421,92 @@ rcx_retry_sleep (gint64 delay_us, GCancellable * cancellable, GError ** error)
   if (have_fd)
     g_cancellable_release_fd (cancellable);
   return FALSE;
+}
+
+/* ---- the retry window ------------------------------------------------- */
+
+RcxRetryWindow *
+rcx_retry_window_new (gint64 window_us)
+{
+  RcxRetryWindow *window = g_new0 (RcxRetryWindow, 1);
+
+  g_atomic_ref_count_init (&window->ref);
+  window->length = MAX (window_us, 0);
+  return window;
+}
+
+RcxRetryWindow *
+rcx_retry_window_ref (RcxRetryWindow * window)
+{
+  g_atomic_ref_count_inc (&window->ref);
+  return window;
+}
+
+void
+rcx_retry_window_unref (RcxRetryWindow * window)
+{
+  if (window == NULL || !g_atomic_ref_count_dec (&window->ref))
+    return;
+  g_free (window);
+}
+
+gint64
+rcx_retry_window_get_length (RcxRetryWindow * window)
+{
+  return window->length;
+}
+
+gboolean
+rcx_retry_window_should_retry (RcxRetryWindow * window,
+    RcxRetryPolicy * policy, RcxRetryKind kind, guint round,
+    gint64 started_us, gint64 now_us, gint64 * delay_us, const gchar ** reason)
+{
+  gint64 start, end, backoff;
+  const gchar *dummy;
+
+  if (reason == NULL)
+    reason = &dummy;
+  *delay_us = 0;
+  if (kind != RCX_RETRY_KIND_TRANSIENT && kind != RCX_RETRY_KIND_TIMEOUT) {
+    *reason = kind == RCX_RETRY_KIND_NONE ? "success" : "not retryable";
+    return FALSE;
+  }
+  if (window->length <= 0) {
+    *reason = "no retry window";
+    return FALSE;
+  }
+  /* the first failed round opens the outage; 0 is never a monotonic time
+   * worth keeping apart from "none" */
+  started_us = CLAMP (started_us, 1, MAX (now_us, 1));
+  start = 0;
+  if (!__atomic_compare_exchange_n (&window->outage_start, &start,
+          started_us, FALSE, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    now_us = MAX (now_us, start);
+  else
+    start = started_us;
+  end = start + window->length;
+  if (now_us >= end) {
+    *reason = "retry window over";
+    return FALSE;
+  }
+  /* round 1 followed max_attempts attempts: continue their backoff */
+  backoff = rcx_retry_policy_backoff (policy,
+      rcx_retry_policy_get_max_attempts (policy) + MAX (round, 1) - 2);
+  *delay_us = MIN (backoff, end - now_us);
+  *reason = rcx_retry_kind_to_string (kind);
+  return TRUE;
+}
+
+void
+rcx_retry_window_on_success (RcxRetryWindow * window)
+{
+  __atomic_store_n (&window->outage_start, 0, __ATOMIC_SEQ_CST);
+}
+
+gint64
+rcx_retry_window_get_outage (RcxRetryWindow * window, gint64 now_us)
+{
+  gint64 start = __atomic_load_n (&window->outage_start, __ATOMIC_SEQ_CST);
+
+  return start == 0 ? 0 : MAX (now_us - start, 0);
 }

@@ -8,7 +8,9 @@
  *   500 tokens, a retry costs 5 (10 after a timeout / connection error),
  *   a successful retried request gives its cost back, a request that
  *   succeeds at once gives 1 back (capped at the capacity);
- * - sleeps that a GCancellable interrupts.
+ * - sleeps that a GCancellable interrupts;
+ * - a retry window (RcxRetryWindow) for idempotent requests that must ride
+ *   out a storage outage: see below.
  *
  * Plain GLib; thread-safe.
  *
@@ -110,6 +112,53 @@ void rcx_retry_policy_on_success (RcxRetryPolicy * policy, guint cost_acc);
 gboolean rcx_retry_sleep (gint64 delay_us, GCancellable * cancellable,
     GError ** error);
 
+/* ---- the retry window: riding out an outage --------------------------- */
+
+/* A request whose attempts (max_attempts, limited by the budget) are used
+ * up is a failed "round". For idempotent requests (GET, HEAD, PUT, DELETE
+ * of one object) another round starts after the policy's backoff (full
+ * jitter, capped, continuing the growth of the attempts' backoff) for as
+ * long as the window allows. The window is measured from when the storage
+ * started failing, shared by every request of one client: the first failed
+ * round opens an outage (from that request's first attempt), any success
+ * closes it. So a 2-minute outage is
+ * ridden out by every request queued behind it, and once the storage has
+ * been failing for longer than the window each request fails after one
+ * round (a dead storage does not cost the window once per request).
+ *
+ * Rounds take nothing from the retry budget: the budget bounds the retries
+ * inside rounds (the storm protection when many requests fail at once), an
+ * empty bucket makes a round one attempt long, and a long outage can never
+ * starve a request of its window. Non-retryable kinds (FATAL: 403
+ * AccessDenied, 404, cancellation) end at once. Thread-safe. */
+typedef struct _RcxRetryWindow RcxRetryWindow;
+
+/* @window_us: how long the storage may fail before requests give up
+ * (0: no rounds after the first). */
+RcxRetryWindow *rcx_retry_window_new (gint64 window_us);
+RcxRetryWindow *rcx_retry_window_ref (RcxRetryWindow * window);
+void rcx_retry_window_unref (RcxRetryWindow * window);
+gint64 rcx_retry_window_get_length (RcxRetryWindow * window);
+
+/* After round number @round (1-based) of a request that started at
+ * monotonic time @started_us failed with @kind, at @now_us: TRUE to start
+ * another round after *@delay_us (at most the time left in the window, so
+ * a last round starts at the window's end). FALSE when @kind is not
+ * retryable or the window is over (*@reason says which; static string).
+ * An outage opened here starts at @started_us: the storage has been
+ * failing since that request's first attempt. */
+gboolean rcx_retry_window_should_retry (RcxRetryWindow * window,
+    RcxRetryPolicy * policy, RcxRetryKind kind, guint round,
+    gint64 started_us, gint64 now_us, gint64 * delay_us,
+    const gchar ** reason);
+
+/* A request succeeded: the outage (if any) is over. */
+void rcx_retry_window_on_success (RcxRetryWindow * window);
+
+/* Microseconds the storage has been failing at @now_us (0: it is not). */
+gint64 rcx_retry_window_get_outage (RcxRetryWindow * window, gint64 now_us);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxRetryWindow, rcx_retry_window_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxRetryBudget, rcx_retry_budget_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RcxRetryPolicy, rcx_retry_policy_unref)
 

@@ -279,6 +279,7 @@ struct _RcxS3Client
   gboolean path_style;
   RcxCredentialsProvider *credentials;
   RcxHttpClient *http;
+  RcxRetryWindow *window;       /* shared by every request of the client */
 };
 
 static const gchar *
@@ -366,6 +367,8 @@ rcx_s3_client_new (const RcxS3Config * config, GError ** error)
   http_options.max_attempts = config->retry_attempts ? config->retry_attempts :
       RCX_S3_DEFAULT_RETRY_ATTEMPTS;
   client->http = rcx_http_client_new (&http_options);
+  client->window = rcx_retry_window_new ((gint64) config->retry_timeout *
+      G_USEC_PER_SEC);
   return g_steal_pointer (&client);
 }
 
@@ -385,6 +388,7 @@ rcx_s3_client_unref (RcxS3Client * client)
   g_free (client->host);
   g_free (client->base_path);
   g_free (client->region);
+  g_clear_pointer (&client->window, rcx_retry_window_unref);
   g_clear_pointer (&client->credentials, rcx_credentials_provider_unref);
   g_clear_pointer (&client->http, rcx_http_client_unref);
   g_free (client);
@@ -395,6 +399,13 @@ rcx_s3_client_set_log_func (RcxS3Client * client, RcxS3LogFunc func,
     gpointer user_data, GDestroyNotify notify)
 {
   rcx_http_client_set_log_func (client->http, func, user_data, notify);
+}
+
+guint
+rcx_s3_client_get_retry_timeout (RcxS3Client * client)
+{
+  return (guint) (rcx_retry_window_get_length (client->window) /
+      G_USEC_PER_SEC);
 }
 
 guint64
@@ -636,6 +647,13 @@ response_to_error (RcxHttpResponse * response, const gchar * what,
       STR_NULL (response->request_id));
 }
 
+static gboolean
+method_is_idempotent (const gchar * method)
+{
+  return g_str_equal (method, "GET") || g_str_equal (method, "HEAD")
+      || g_str_equal (method, "PUT") || g_str_equal (method, "DELETE");
+}
+
 /* Sends one S3 call with retries. Returns the 2xx response, or NULL with
  * an RCX_S3_ERROR (or G_IO_ERROR_CANCELLED). */
 static RcxHttpResponse *
@@ -651,7 +669,8 @@ s3_send (RcxS3Client * client, S3Call * call,
   g_autofree gchar *payload_hash = NULL;
   g_autofree gchar *content_md5 = NULL;
   SignData *sd;
-  guint i;
+  guint i, round;
+  gint64 started = g_get_monotonic_time ();
 
   if (call->key != NULL && call->key[0] != '\0'
       && !rcx_s3_key_is_safe (call->key)) {
@@ -717,12 +736,52 @@ s3_send (RcxS3Client * client, S3Call * call,
   rcx_http_request_set_prepare_func (request, s3_prepare, sd, sign_data_free);
   rcx_http_request_set_classify_func (request, s3_classify, client, NULL);
 
-  if (call->streaming)
-    response = rcx_http_client_send_streaming (client->http, request,
-        cancellable, &local_error);
-  else
-    response = rcx_http_client_send_and_read (client->http, request,
-        cancellable, &local_error);
+  for (round = 1;; round++) {
+    RcxRetryKind kind;
+    gint64 delay = 0;
+    const gchar *reason = NULL;
+    g_autofree gchar *failure = NULL;
+
+    g_clear_error (&local_error);
+    g_clear_pointer (&response, rcx_http_response_free);
+    if (call->streaming)
+      response = rcx_http_client_send_streaming (client->http, request,
+          cancellable, &local_error);
+    else
+      response = rcx_http_client_send_and_read (client->http, request,
+          cancellable, &local_error);
+
+    if (response == NULL)
+      kind = rcx_retry_classify (0, NULL, local_error);
+    else if (response->status >= 200 && response->status < 300
+        && response->error_code == NULL)
+      kind = RCX_RETRY_KIND_NONE;
+    else
+      kind = rcx_retry_classify (response->status < 300 ? 500 :
+          response->status, response->error_code, NULL);
+    if (kind == RCX_RETRY_KIND_NONE) {
+      rcx_retry_window_on_success (client->window);
+      break;
+    }
+    /* POSTs (create / complete multipart) are not idempotent */
+    if (!method_is_idempotent (call->method)
+        || !rcx_retry_window_should_retry (client->window,
+            rcx_http_client_get_retry_policy (client->http), kind, round,
+            started, g_get_monotonic_time (), &delay, &reason))
+      break;
+    failure = response ? g_strdup_printf ("HTTP %u %s", response->status,
+        STR_NULL (response->error_code)) : g_strdup (local_error->message);
+    rcx_http_client_log (client->http, G_LOG_LEVEL_INFO,
+        "%s: %s (storage failing for %" G_GINT64_FORMAT " s of a %u s "
+        "window), round %u, retrying in %" G_GINT64_FORMAT " ms", what,
+        failure, rcx_retry_window_get_outage (client->window,
+            g_get_monotonic_time ()) / G_USEC_PER_SEC,
+        rcx_s3_client_get_retry_timeout (client), round, delay / 1000);
+    if (!rcx_retry_sleep (delay, cancellable, &local_error)) {
+      g_clear_pointer (&response, rcx_http_response_free);
+      break;
+    }
+  }
 
   if (response == NULL) {
     if (local_error->domain == RCX_S3_ERROR
@@ -778,11 +837,32 @@ rcx_s3_head_object (RcxS3Client * client, const gchar * bucket,
     GError ** error)
 {
   S3Call call = { "HEAD", bucket, key, };
+  S3Call get = { "GET", bucket, key, };
+  const gchar *range[] = { "Range", "bytes=0-0", NULL };
   g_autoptr (RcxHttpResponse) response = NULL;
+  g_autoptr (GError) local_error = NULL;
 
-  response = s3_send (client, &call, cancellable, error);
-  if (response == NULL)
+  response = s3_send (client, &call, cancellable, &local_error);
+  if (response == NULL && rcx_s3_error_get_http_status (local_error) == 403
+      && rcx_s3_error_get_s3_code (local_error) == NULL) {
+    /* see the header: a ranged GET says what the bodyless 403 was */
+    rcx_http_client_log (client->http, G_LOG_LEVEL_INFO,
+        "S3 HEAD s3://%s/%s: 403 without a body, asking with a ranged GET "
+        "for the error code", bucket, key);
+    g_clear_error (&local_error);
+    get.headers = range;
+    response = s3_send (client, &get, cancellable, &local_error);
+    if (response == NULL && g_error_matches (local_error, RCX_S3_ERROR,
+            RCX_S3_ERROR_RANGE)) {
+      /* 416: an empty object, readable: HEAD it again for its info */
+      g_clear_error (&local_error);
+      response = s3_send (client, &call, cancellable, &local_error);
+    }
+  }
+  if (response == NULL) {
+    g_propagate_error (error, g_steal_pointer (&local_error));
     return FALSE;
+  }
   fill_info (response, info);
   return TRUE;
 }

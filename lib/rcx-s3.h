@@ -26,6 +26,10 @@ typedef enum {
 #define RCX_S3_DEFAULT_REGION "us-east-1"
 #define RCX_S3_DEFAULT_RETRY_ATTEMPTS 3
 #define RCX_S3_DEFAULT_REQUEST_TIMEOUT 30       /* seconds, per attempt / per read */
+/* What the elements and the runner use for retry_timeout: a 2-minute
+ * storage outage plus a round's worth of margin (3 attempts with their
+ * backoff, one 20 s backoff cap, one request timeout). */
+#define RCX_S3_DEFAULT_RETRY_TIMEOUT 240        /* seconds */
 
 typedef struct {
   gchar *endpoint_uri;          /* NULL: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com */
@@ -37,6 +41,11 @@ typedef struct {
   gchar *profile;
   guint retry_attempts;         /* total attempts, >= 1 */
   guint request_timeout;        /* seconds */
+  guint retry_timeout;          /* seconds: how long idempotent requests
+                                 * (GET, HEAD, PUT, DELETE) keep retrying
+                                 * while the storage fails (rcx-retry.h's
+                                 * RcxRetryWindow); 0 (the library's
+                                 * default): retry_attempts only */
 } RcxS3Config;
 
 /* Defaults (all NULL / AUTO / DEFAULT_*). */
@@ -101,6 +110,9 @@ RcxS3Client *rcx_s3_client_new (const RcxS3Config * config, GError ** error);
 RcxS3Client *rcx_s3_client_ref (RcxS3Client * client);
 void rcx_s3_client_unref (RcxS3Client * client);
 
+/* The configured retry window, in seconds (0: none). */
+guint rcx_s3_client_get_retry_timeout (RcxS3Client * client);
+
 /* Number of HTTP requests sent so far (all attempts): for tests and
  * benchmarks. */
 guint64 rcx_s3_client_get_request_count (RcxS3Client * client);
@@ -128,6 +140,12 @@ typedef struct {
   const gchar *cache_control;   /* NULL: none */
 } RcxS3PutOptions;
 
+/* A 403 answer to HEAD has no body, so it cannot tell Wasabi's rate limit
+ * (403 RequestRateLimitExceeded, to be retried) from AccessDenied. Such a
+ * bodyless 403 is asked again as a one-byte ranged GET, whose error body
+ * carries the code: a throttled GET is retried like any other request and
+ * gives the object's info when it succeeds; a real AccessDenied fails with
+ * its code. */
 gboolean rcx_s3_head_object (RcxS3Client * client, const gchar * bucket,
     const gchar * key, RcxS3ObjectInfo * info, GCancellable * cancellable,
     GError ** error);

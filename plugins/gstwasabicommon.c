@@ -160,6 +160,21 @@ gst_wasabi_install_connection_properties (GObjectClass * klass)
           1, 3600, RCX_S3_DEFAULT_REQUEST_TIMEOUT, rw));
 }
 
+void
+gst_wasabi_install_retry_timeout_property (GObjectClass * klass)
+{
+  g_object_class_install_property (klass, GST_WASABI_PROP_RETRY_TIMEOUT,
+      g_param_spec_uint ("retry-timeout", "Retry timeout",
+          "Seconds the storage may keep failing (5xx, throttling, resets, "
+          "refused connections) while idempotent requests keep retrying "
+          "with capped, jittered backoff after their retry-attempts; the "
+          "window starts when the storage starts failing and ends with any "
+          "success (0: retry-attempts only)", 0, 86400,
+          RCX_S3_DEFAULT_RETRY_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+}
+
 gboolean
 gst_wasabi_element_settings_mutable (GstElement * element, const gchar * what)
 {
@@ -220,6 +235,9 @@ gst_wasabi_connection_set_property (GstElement * element,
     case GST_WASABI_PROP_REQUEST_TIMEOUT:
       config->request_timeout = g_value_get_uint (value);
       break;
+    case GST_WASABI_PROP_RETRY_TIMEOUT:
+      config->retry_timeout = g_value_get_uint (value);
+      break;
     default:
       g_assert_not_reached ();
   }
@@ -258,6 +276,9 @@ gst_wasabi_connection_get_property (GstElement * element,
       break;
     case GST_WASABI_PROP_REQUEST_TIMEOUT:
       g_value_set_uint (value, config->request_timeout);
+      break;
+    case GST_WASABI_PROP_RETRY_TIMEOUT:
+      g_value_set_uint (value, config->retry_timeout);
       break;
     default:
       g_assert_not_reached ();

@@ -47,6 +47,7 @@ enum
   GST_WASABI_PROP_SESSION_TOKEN,
   GST_WASABI_PROP_RETRY_ATTEMPTS,
   GST_WASABI_PROP_REQUEST_TIMEOUT,
+  GST_WASABI_PROP_RETRY_TIMEOUT,
   GST_WASABI_PROP_LAST
 };
 
@@ -54,6 +55,11 @@ enum
  * secret-access-key (write-only), session-token (write-only),
  * retry-attempts and request-timeout, all GST_PARAM_MUTABLE_READY. */
 void gst_wasabi_install_connection_properties (GObjectClass * klass);
+
+/* Installs retry-timeout (the sinks': how long uploads ride out a storage
+ * outage, RcxS3Config.retry_timeout), default RCX_S3_DEFAULT_RETRY_TIMEOUT;
+ * the element's init sets config->retry_timeout to that default. */
+void gst_wasabi_install_retry_timeout_property (GObjectClass * klass);
 
 /* Stores a connection property in @config under the object lock. Returns
  * FALSE when @prop_id is not one of them. Changes after READY are refused

@@ -1050,6 +1050,7 @@ gst_wasabi_hls_sink_init (GstWasabiHlsSink * self)
   self->publish_live = DEFAULT_PUBLISH_LIVE;
   self->max_pending_uploads = DEFAULT_MAX_PENDING_UPLOADS;
   rcx_s3_config_init (&self->config);
+  self->config.retry_timeout = RCX_S3_DEFAULT_RETRY_TIMEOUT;
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -1177,6 +1178,7 @@ gst_wasabi_hls_sink_class_init (GstWasabiHlsSinkClass * klass)
           "Segments queued for storage before the stream waits", 1, 64,
           DEFAULT_MAX_PENDING_UPLOADS, flags));
   gst_wasabi_install_connection_properties (gobject_class);
+  gst_wasabi_install_retry_timeout_property (gobject_class);
 
   gst_element_class_set_static_metadata (element_class,
       "HLS rendition sink to a folder or S3/Wasabi", "Sink/Muxer",

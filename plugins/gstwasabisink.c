@@ -517,6 +517,7 @@ static void
 gst_wasabi_sink_init (GstWasabiSink * self)
 {
   rcx_s3_config_init (&self->config);
+  self->config.retry_timeout = RCX_S3_DEFAULT_RETRY_TIMEOUT;
   self->content_type = g_strdup (DEFAULT_CONTENT_TYPE);
   self->cache_control = g_strdup (DEFAULT_CACHE_CONTROL);
   self->part_size = DEFAULT_PART_SIZE;
@@ -627,6 +628,7 @@ gst_wasabi_sink_class_init (GstWasabiSinkClass * klass)
           "(max-parallel-parts + 1))", 1, 64, DEFAULT_MAX_PARALLEL_PARTS,
           flags));
   gst_wasabi_install_connection_properties (gobject_class);
+  gst_wasabi_install_retry_timeout_property (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,

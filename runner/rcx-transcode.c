@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rcx-builder.h"
+#include "rcx-concealment.h"
 #include "rcx-hls.h"
 #include "rcx-job-progress.h"
 #include "rcx-probe.h"
@@ -62,6 +63,7 @@ typedef struct
   gboolean have_jobstatus;      /* progress comes from jobstatus messages */
   RungState *rungs;
 
+  RcxConcealment *concealment;  /* what a damaged source made us hide */
   RcxStore *store;              /* the destination */
   gboolean early_master;        /* the live master playlist may be stored */
   gboolean early_master_sending;        /* its PUT has not ended yet */
@@ -347,6 +349,7 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 
       gst_message_parse_warning (msg, &err, &debug);
       g_warning ("%s: %s", GST_OBJECT_NAME (msg->src), err->message);
+      rcx_concealment_add_warning (a->concealment, msg);
       break;
     }
     case GST_MESSAGE_ELEMENT:
@@ -563,10 +566,39 @@ attempt_clear (Attempt * a)
     g_clear_pointer (&a->rungs[i].codecs, g_free);
   }
   g_free (a->rungs);
+  g_clear_pointer (&a->concealment, rcx_concealment_free);
   g_clear_pointer (&a->thumbnail, gst_sample_unref);
   g_clear_pointer (&a->loop, g_main_loop_unref);
   g_clear_error (&a->error);
   g_mutex_clear (&a->lock);
+}
+
+static guint
+retry_timeout_of (const RcxTranscodeOptions * options)
+{
+  if (options->retry_timeout < 0)
+    return 0;
+  return options->retry_timeout > 0 ? (guint) options->retry_timeout :
+      RCX_S3_DEFAULT_RETRY_TIMEOUT;
+}
+
+/* Every storage element of the pipeline (the sinks) rides out the same
+ * outage as the runner's own PUTs. */
+static void
+set_retry_timeout (GstElement * pipeline, guint seconds)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GObject *element = g_value_get_object (&item);
+
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+            "retry-timeout"))
+      g_object_set (element, "retry-timeout", seconds, NULL);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
 }
 
 static gboolean
@@ -580,6 +612,8 @@ attempt_run (Attempt * a, GError ** error)
   a->pipeline = rcx_plan_build (a->plan, error);
   if (!a->pipeline)
     return FALSE;
+  set_retry_timeout (a->pipeline, retry_timeout_of (options));
+  a->concealment = rcx_concealment_new (a->pipeline);
 
   a->loop = g_main_loop_new (NULL, FALSE);
   a->rungs = g_new0 (RungState, a->plan->n_rungs);
@@ -622,6 +656,12 @@ attempt_run (Attempt * a, GError ** error)
   g_source_remove (bus_watch);
   gst_element_set_state (a->pipeline, GST_STATE_NULL);
   rcx_progress_finish (a->progress);
+  {
+    g_autofree gchar *concealed = rcx_concealment_to_string (a->concealment);
+
+    if (concealed)
+      g_warning ("%s", concealed);
+  }
 
   if (a->error) {
     g_propagate_error (error, g_steal_pointer (&a->error));
@@ -795,6 +835,19 @@ summary (Attempt * a, RcxStore * store, const gchar * fallback_reason,
   json_builder_add_double_value (b, (gdouble) a->plan->fps_n / a->plan->fps_d);
   json_builder_set_member_name (b, "frames");
   json_builder_add_int_value (b, a->frames);
+  json_builder_set_member_name (b, "warnings_count");
+  json_builder_add_int_value (b, rcx_concealment_get_count (a->concealment));
+  json_builder_set_member_name (b, "warnings");
+  json_builder_add_value (b, rcx_concealment_to_json (a->concealment));
+  json_builder_set_member_name (b, "concealed");
+  {
+    g_autofree gchar *concealed = rcx_concealment_to_string (a->concealment);
+
+    if (concealed)
+      json_builder_add_string_value (b, concealed);
+    else
+      json_builder_add_null_value (b);
+  }
 
   json_builder_set_member_name (b, "rungs");
   json_builder_begin_array (b);
@@ -1025,6 +1078,7 @@ open_store (const RcxTranscodeOptions * options, GError ** error)
     return NULL;
   rcx_s3_config_init (&s3);
   s3.endpoint_uri = g_strdup (options->endpoint_uri);
+  s3.retry_timeout = retry_timeout_of (options);
   store = rcx_store_new (location, &s3, &local);
   if (!store) {
     gboolean config = g_error_matches (local, G_IO_ERROR,

@@ -39,6 +39,9 @@ typedef struct {
   const gchar *encoder;         /* force this encoder entry (by name); NULL: by preference */
   const gchar *endpoint_uri;    /* S3 endpoint; NULL: environment */
   guint watchdog;               /* seconds without progress before failing */
+  gint retry_timeout;           /* seconds the storage may fail while uploads
+                                 * retry (RcxS3Config.retry_timeout);
+                                 * 0: RCX_S3_DEFAULT_RETRY_TIMEOUT, < 0: none */
   guint probe_timeout;          /* seconds */
   RcxProgressStyle progress;
   guint progress_interval;      /* seconds, for RCX_PROGRESS_LINES */

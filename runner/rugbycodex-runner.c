@@ -23,6 +23,7 @@
 #include "rcx-builder.h"
 #include "rcx-pipeline-desc.h"
 #include "rcx-probe.h"
+#include "rcx-s3.h"
 #include "rcx-transcode.h"
 #include "rcx-job-run.h"
 #include "rcx-worker.h"
@@ -83,6 +84,7 @@ typedef struct
   gint watchdog;
   gint probe_timeout;
   gint progress_interval;
+  gint retry_timeout;
   gchar *progress;
   gboolean verbose;
   gboolean quiet;
@@ -239,6 +241,7 @@ cmd_transcode (int argc, char **argv, LogSettings * log_settings)
 {
   g_auto (RunnerOptions) o = {.watchdog = DEFAULT_WATCHDOG,
     .probe_timeout = DEFAULT_PROBE_TIMEOUT,
+    .retry_timeout = RCX_S3_DEFAULT_RETRY_TIMEOUT,
     .progress_interval = DEFAULT_PROGRESS_INTERVAL
   };
   const GOptionEntry entries[] = {
@@ -251,6 +254,11 @@ cmd_transcode (int argc, char **argv, LogSettings * log_settings)
     {"endpoint-url", 0, 0, G_OPTION_ARG_STRING, &o.endpoint_uri,
         "S3 endpoint for s3:// URIs (default: $AWS_ENDPOINT_URL_S3, else "
           "AWS)", "URL"},
+    {"retry-timeout", 0, 0, G_OPTION_ARG_INT, &o.retry_timeout,
+        "How long the storage may keep failing (5xx, throttling, resets, "
+          "refused connections) while uploads keep retrying before the job "
+          "fails; 0: only each request's 3 attempts (default: "
+          G_STRINGIFY (RCX_S3_DEFAULT_RETRY_TIMEOUT) ")", "SECONDS"},
     {"watchdog", 'w', 0, G_OPTION_ARG_INT, &o.watchdog,
         "Fail when the pipeline makes no progress for this long (default: "
           G_STRINGIFY (DEFAULT_WATCHDOG) ")", "SECONDS"},
@@ -346,6 +354,7 @@ cmd_transcode (int argc, char **argv, LogSettings * log_settings)
    * the environment */
   topts.endpoint_uri = o.endpoint_uri;
   topts.watchdog = o.watchdog;
+  topts.retry_timeout = o.retry_timeout > 0 ? o.retry_timeout : -1;
   topts.probe_timeout = o.probe_timeout;
   topts.progress_interval = o.progress_interval;
   topts.cancellable = cancellable;

@@ -24,6 +24,7 @@ typedef struct
   gchar *content_type;
   gint64 abort_after;
   gint cancel_after_ms;
+  gint retry_timeout;
 } ToolOptions;
 
 /* Cancelled after --cancel-after-ms, as an element's unlock() would. */
@@ -264,6 +265,8 @@ main (int argc, char **argv)
     {"timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout,
         "Request timeout (s)", "S"},
     {"attempts", 0, 0, G_OPTION_ARG_INT, &o.attempts, "Attempts", "N"},
+    {"retry-timeout", 0, 0, G_OPTION_ARG_INT, &o.retry_timeout,
+        "Retry window (s)", "S"},
     {"part-size", 0, 0, G_OPTION_ARG_INT64, &o.part_size, "Part size", "B"},
     {"parallel", 0, 0, G_OPTION_ARG_INT, &o.parallel, "Parallel parts", "N"},
     {"chunk", 0, 0, G_OPTION_ARG_INT64, &o.chunk, "Read/write size", "B"},
@@ -316,6 +319,8 @@ main (int argc, char **argv)
     config.request_timeout = o.timeout;
   if (o.attempts > 0)
     config.retry_attempts = o.attempts;
+  if (o.retry_timeout > 0)
+    config.retry_timeout = o.retry_timeout;
   client = rcx_s3_client_new (&config, &error);
   if (client == NULL) {
     g_printerr ("%s\n", error->message);

@@ -224,6 +224,65 @@ test_sleep_cancel (void)
   g_thread_join (thread);
 }
 
+/* The window: rounds until the outage is window long, whatever the budget
+ * holds; the first failure opens the outage, a success closes it; a last
+ * round starts at the window's end; FATAL never retries. */
+static void
+test_window (void)
+{
+  g_autoptr (RcxRetryBudget) budget = rcx_retry_budget_new (10);
+  g_autoptr (RcxRetryPolicy) policy = rcx_retry_policy_new (3, budget);
+  g_autoptr (RcxRetryWindow) window = rcx_retry_window_new (120 *
+      G_USEC_PER_SEC);
+  const gint64 t0 = 1000 * G_USEC_PER_SEC;
+  gint64 delay, now = t0;
+  const gchar *reason = NULL;
+  guint cost = 0, round;
+
+  /* an empty bucket: no retry inside a request any more... */
+  g_assert_true (rcx_retry_budget_acquire (budget, RCX_RETRY_KIND_TIMEOUT,
+          &cost));
+  g_assert_false (rcx_retry_policy_should_retry (policy,
+          RCX_RETRY_KIND_TIMEOUT, 1, &delay, NULL, &reason));
+  g_assert_cmpstr (reason, ==, "retry budget exhausted");
+  /* ...but rounds go on for the whole window, backoff capped at 20 s */
+  /* the first request's first attempt opens the outage, not its round */
+  now = t0 + 3 * G_USEC_PER_SEC;
+  for (round = 1; now < t0 + 120 * G_USEC_PER_SEC; round++) {
+    g_assert_true (rcx_retry_window_should_retry (window, policy,
+            RCX_RETRY_KIND_TIMEOUT, round, t0, now, &delay, &reason));
+    g_assert_cmpint (delay, >=, 0);
+    g_assert_cmpint (delay, <=, RCX_RETRY_MAX_BACKOFF_US);
+    g_assert_cmpint (now + delay, <=, t0 + 120 * G_USEC_PER_SEC);
+    g_assert_cmpint (rcx_retry_window_get_outage (window, now), ==, now - t0);
+    /* the request itself takes a while too */
+    now += delay + G_USEC_PER_SEC;
+  }
+  g_assert_cmpuint (round, >, 6);
+  g_assert_false (rcx_retry_window_should_retry (window, policy,
+          RCX_RETRY_KIND_TRANSIENT, round, t0, now, &delay, &reason));
+  g_assert_cmpstr (reason, ==, "retry window over");
+  /* another request queued behind the outage gets no fresh window */
+  g_assert_false (rcx_retry_window_should_retry (window, policy,
+          RCX_RETRY_KIND_TRANSIENT, 1, now, now, &delay, NULL));
+  /* a success ends the outage: a new one has a full window */
+  rcx_retry_window_on_success (window);
+  g_assert_cmpint (rcx_retry_window_get_outage (window, now), ==, 0);
+  g_assert_true (rcx_retry_window_should_retry (window, policy,
+          RCX_RETRY_KIND_TRANSIENT, 1, now, now, &delay, NULL));
+  /* 403 AccessDenied, 404, cancellation: at once */
+  g_assert_false (rcx_retry_window_should_retry (window, policy,
+          RCX_RETRY_KIND_FATAL, 1, now, now, &delay, &reason));
+  g_assert_cmpstr (reason, ==, "not retryable");
+  /* no window: no rounds */
+  {
+    g_autoptr (RcxRetryWindow) none = rcx_retry_window_new (0);
+
+    g_assert_false (rcx_retry_window_should_retry (none, policy,
+            RCX_RETRY_KIND_TRANSIENT, 1, now, now, &delay, NULL));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -235,5 +294,6 @@ main (int argc, char **argv)
   g_test_add_func ("/retry/should-retry", test_should_retry);
   g_test_add_func ("/retry/budget-exhaustion", test_budget_exhaustion);
   g_test_add_func ("/retry/sleep-cancel", test_sleep_cancel);
+  g_test_add_func ("/retry/window", test_window);
   return g_test_run ();
 }

@@ -121,6 +121,32 @@ class FaultProxyTest(rcxtest.TestCase):
         # no fault left: the object comes whole
         self.assertEqual(c.get_object(Bucket="test", Key="big")["Body"].read(), body)
 
+    def test_upload_reset_every_third(self):
+        c = self.client(retries={"mode": "standard", "max_attempts": 3})
+        self.proxy.add_fault("reset", method="PUT", upload_bytes=1 << 20, every=3, count=None)
+        for i in range(6):
+            c.put_object(Bucket="test", Key=f"up{i}", Body=b"b" * (2 << 20))
+            # small bodies never match, and do not count
+            c.put_object(Bucket="test", Key=f"small{i}", Body=b"s" * 1000)
+        big = [e for e in self.proxy.requests(method="PUT") if "up" in e["path"]]
+        faults = [e["fault"] for e in big]
+        self.assertGreaterEqual(faults.count("reset"), 2, faults)
+        self.assertEqual(faults, [("reset" if i % 3 == 2 else None) for i in range(len(big))])
+        self.assertEqual([e["upload_bytes"] for e in big if e["fault"]], [1 << 20] * faults.count("reset"))
+        self.assertTrue(all(e["fault"] is None for e in self.proxy.requests(method="PUT", path="small")))
+
+    def test_outage_refuses_then_recovers(self):
+        c = self.client(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2)
+        c.put_object(Bucket="test", Key="before", Body=b"x")
+        self.proxy.outage(2)
+        self.assertFalse(self.proxy.up.is_set())
+        with self.assertRaises(botocore.exceptions.EndpointConnectionError):
+            c.put_object(Bucket="test", Key="during", Body=b"x")
+        self.assertTrue(self.proxy.up.wait(10))
+        c.put_object(Bucket="test", Key="after", Body=b"x")
+        self.assertEqual([e["path"] for e in self.proxy.requests(method="PUT") if e["status"] == 200],
+                         ["/test/before", "/test/after"])
+
 
 if __name__ == "__main__":
     rcxtest.main()

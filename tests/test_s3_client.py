@@ -264,9 +264,20 @@ class S3ClientTest(rcxtest.TestCase):
         self.put_boto("rl.bin", src)
         self.proxy.add_fault("error", method="HEAD", status=403,
                              code="RequestRateLimitExceeded", count=1)
-        # HEAD has no body: the 403 cannot be told apart -> not retried
+        self.proxy.add_fault("error", method="GET", status=403,
+                             code="RequestRateLimitExceeded", count=1)
+        # HEAD has no body: the 403 is asked again as a one-byte GET, whose
+        # body says RequestRateLimitExceeded: retried, then the info
+        res = self.tool("head", BUCKET, "rl.bin")
+        self.assertEqual(res["size"], 1000)
+        self.assertEqual([(e["method"], e["status"], e["range"]) for e in self.proxy.log],
+                         [("HEAD", 403, None), ("GET", 403, "bytes=0-0"), ("GET", 206, "bytes=0-0")])
+        self.proxy.clear_log()
+        # a bodyless 403 that is a real AccessDenied fails at once, with its code
+        self.proxy.add_fault("error", method="HEAD", status=403, code="AccessDenied", count=1)
+        self.proxy.add_fault("error", method="GET", status=403, code="AccessDenied", count=1)
         res = self.tool("head", BUCKET, "rl.bin", expect_ok=False)
-        self.assertEqual(res["requests"], 1)
+        self.assertEqual((res["code"], res["s3_code"], res["requests"]), (3, "AccessDenied", 2))
         self.proxy.clear_log()
         self.proxy.add_fault("error", method="GET", status=403,
                              code="RequestRateLimitExceeded", count=2)
@@ -401,6 +412,48 @@ class S3ClientTest(rcxtest.TestCase):
         self.assertFalse(res["ok"])
         self.assertEqual(res["code"], 4)  # CONNECT
         self.assertEqual(res["requests"], 2)
+
+    # ---- the retry window (storage outages) -----------------------------
+    def test_put_rides_out_an_outage(self):
+        src = random_file(os.path.join(self.tmp, "src"), 300 * 1024, 21)
+        # longer than a request's 3 attempts with their backoff (<= 3 s)
+        self.proxy.outage(8)
+        t0 = time.monotonic()
+        res = self.tool("put", BUCKET, "outage.ts", src, "--retry-timeout", 30)
+        took = time.monotonic() - t0
+        self.assertGreaterEqual(took, 7.5, "it cannot have landed during the outage")
+        self.assertEqual(hashlib.sha256(self.get_boto("outage.ts")).hexdigest(), sha(src))
+        # rounds after the 3 attempts, each logged with the outage's age
+        self.assertIn("round 1, retrying in", self.stderr)
+        self.assertEqual([e["status"] for e in self.proxy.log if e["fault"] is None], [200])
+        print(f"PUT across an 8 s outage: {took:.1f} s, {res['requests']} attempts")
+
+    def test_outage_beyond_the_window_fails(self):
+        src = random_file(os.path.join(self.tmp, "src"), 1000, 22)
+        self.proxy.outage(8)
+        t0 = time.monotonic()
+        res = self.tool("put", BUCKET, "down.ts", src, "--retry-timeout", 2, expect_ok=False)
+        took = time.monotonic() - t0
+        self.assertEqual(res["code"], 4)  # CONNECT: the last error
+        self.assertLess(took, 7, "gave up at the window's end, not the outage's")
+        self.assertTrue(self.proxy.up.wait(15))
+        self.assertEqual(self.proxy.requests(method="PUT", path="down.ts"), [], "nothing reached upstream")
+
+    def test_window_never_retries_access_denied(self):
+        src = random_file(os.path.join(self.tmp, "src"), 1000, 23)
+        self.proxy.add_fault("error", method="PUT", status=403, code="AccessDenied", count=None)
+        t0 = time.monotonic()
+        res = self.tool("put", BUCKET, "denied.ts", src, "--retry-timeout", 60, expect_ok=False)
+        self.assertEqual((res["code"], res["s3_code"], res["requests"]), (3, "AccessDenied", 1))
+        self.assertLess(time.monotonic() - t0, 5)
+
+    def test_window_retries_slowdown_past_the_attempts(self):
+        src = random_file(os.path.join(self.tmp, "src"), 1000, 24)
+        # 5 SlowDowns: more than one request's 3 attempts
+        self.proxy.add_fault("error", method="PUT", status=503, code="SlowDown", count=5)
+        res = self.tool("put", BUCKET, "slow3.ts", src, "--retry-timeout", 60)
+        self.assertEqual([e["status"] for e in self.proxy.log], [503] * 5 + [200])
+        self.assertEqual(res["requests"], 6)
 
 
 if __name__ == "__main__":

@@ -130,10 +130,10 @@ class S3StreamingTest(rcxtest.TestCase):
     def upload_source(self, path):
         self.client.upload_file(path, BUCKET, SRC_KEY)
 
-    def runner(self, endpoint=None, cwd=None, env=None, prefix=()):
+    def runner(self, endpoint=None, cwd=None, env=None, prefix=(), extra=()):
         env = env or rcxtest.gst_env(self.s3.env(endpoint))
         proc = subprocess.Popen([*prefix, rcxtest.RUNNER, "transcode", "--description", self.desc,
-                                 "--progress", "none", f"s3://{BUCKET}/{SRC_KEY}", f"s3://{BUCKET}/{DST}"],
+                                 "--progress", "none", *extra, f"s3://{BUCKET}/{SRC_KEY}", f"s3://{BUCKET}/{DST}"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                 cwd=cwd or self.tmp)
         self.addCleanup(rcxtest.stop_process, proc)
@@ -296,7 +296,10 @@ class S3StreamingTest(rcxtest.TestCase):
             with self.subTest(label):
                 with FaultProxy(self.s3.port) as proxy:
                     proxy.add_fault("error", method="PUT", path=path, status=status, code=code_name, count=None)
-                    code, out, err = self.finish(self.runner(endpoint=proxy.endpoint))
+                    # no retry window (tests/test_storage_weather.py has the
+                    # window): a request's own attempts only
+                    code, out, err = self.finish(self.runner(endpoint=proxy.endpoint,
+                                                             extra=("--retry-timeout", "0")))
                     log = proxy.log
                 self.assertEqual(code, 1, err[-3000:])
                 reason = [x for x in err.splitlines() if x.startswith("rugbycodex-runner: error:")]

@@ -28,7 +28,7 @@ SRC_PROPERTIES = ["uri", "bucket", "key", "region", "endpoint-uri", "force-path-
                   "request-timeout", "blocksize"]
 SINK_PROPERTIES = ["uri", "bucket", "key", "region", "endpoint-uri", "force-path-style",
                    "access-key", "secret-access-key", "session-token", "retry-attempts",
-                   "request-timeout", "content-type", "cache-control", "part-size",
+                   "request-timeout", "retry-timeout", "content-type", "cache-control", "part-size",
                    "max-parallel-parts"]
 
 
