@@ -335,7 +335,7 @@ rcx_credentials_parse_json (const gchar * data, gsize length,
     return FALSE;
   }
   obj = json_node_get_object (root);
-  code = json_object_get_string_member_with_default (obj, "Code", NULL);
+  code = rcx_json_get_string (obj, "Code");
   if (code != NULL && strcmp (code, "Success") != 0) {
     g_autofree gchar *safe = rcx_sanitize_text (code, -1, 64);
 
@@ -343,13 +343,13 @@ rcx_credentials_parse_json (const gchar * data, gsize length,
         "The %s source answered Code '%s'", source, safe);
     return FALSE;
   }
-  access_key = json_object_get_string_member_with_default (obj,
-      "AccessKeyId", NULL);
-  secret_key = json_object_get_string_member_with_default (obj,
-      "SecretAccessKey", NULL);
-  token = json_object_get_string_member_with_default (obj, "Token", NULL);
-  expiration = json_object_get_string_member_with_default (obj,
-      "Expiration", NULL);
+  access_key = rcx_json_get_string (obj,
+      "AccessKeyId");
+  secret_key = rcx_json_get_string (obj,
+      "SecretAccessKey");
+  token = rcx_json_get_string (obj, "Token");
+  expiration = rcx_json_get_string (obj,
+      "Expiration");
   if (!is_set (access_key) || !is_set (secret_key)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "No AccessKeyId/SecretAccessKey from the %s source", source);

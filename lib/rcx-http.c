@@ -272,13 +272,13 @@ parse_json_error (RcxHttpResponse * response, const gchar * data, gsize len)
     return;
   obj = json_node_get_object (root);
   if (json_object_has_member (obj, "__type"))
-    code = json_object_get_string_member_with_default (obj, "__type", NULL);
+    code = rcx_json_get_string (obj, "__type");
   else if (json_object_has_member (obj, "code"))
-    code = json_object_get_string_member_with_default (obj, "code", NULL);
+    code = rcx_json_get_string (obj, "code");
   if (json_object_has_member (obj, "message"))
-    message = json_object_get_string_member_with_default (obj, "message", NULL);
+    message = rcx_json_get_string (obj, "message");
   else if (json_object_has_member (obj, "Message"))
-    message = json_object_get_string_member_with_default (obj, "Message", NULL);
+    message = rcx_json_get_string (obj, "Message");
   if (response->error_code == NULL && code != NULL) {
     const gchar *hash = strrchr (code, '#');
 

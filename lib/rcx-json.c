@@ -204,3 +204,14 @@ rcx_json_parse (const gchar * data, gsize length, gsize max_size,
   }
   return root;
 }
+
+const gchar *
+rcx_json_get_string (JsonObject * object, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}

@@ -49,4 +49,9 @@ gboolean rcx_json_check (const gchar * data, gsize length, gsize max_size,
 JsonNode *rcx_json_parse (const gchar * data, gsize length, gsize max_size,
     GError ** error);
 
+/* The string held by @object's member @name; NULL when the member is
+ * absent or holds anything but a string (json-glib's own getters are
+ * g_return_if_fail'ed on the member's type, which outside bytes choose). */
+const gchar *rcx_json_get_string (JsonObject * object, const gchar * name);
+
 G_END_DECLS

@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-build=build-fuzz
+build="build-fuzz"
 if ! command -v clang >/dev/null; then
   echo "fuzz.sh: clang is needed (apt-get install clang)" >&2
   exit 1
@@ -42,7 +42,8 @@ fi
 ninja -C "$build" >/dev/null
 
 if [ $# -eq 0 ]; then
-  # the list in tests/fuzz/meson.build, in its order
+  # the list in tests/fuzz/meson.build, in its order (names without spaces)
+  # shellcheck disable=SC2046
   set -- $(sed -n "/^fuzz_targets = \[/,/^\]/s/^ *'\([a-z0-9-]*\)',*$/\1/p" \
     tests/fuzz/meson.build)
 fi
@@ -81,7 +82,11 @@ for name in "$@"; do
   stats=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1)
   cov=$(echo "$stats" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
   ft=$(echo "$stats" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
-  crashes=$(ls "$artifacts" | grep -c -E '^(crash|leak|timeout|oom)-' || true)
+  crashes=0
+  for f in "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-* \
+      "$artifacts"/oom-*; do
+    if [ -e "$f" ]; then crashes=$((crashes + 1)); fi
+  done
   echo "fuzz-$name: ${execs:-0} runs, cov ${cov:-?}, ft ${ft:-?}, crashes $crashes"
   if [ "$status" -ne 0 ] || [ "$crashes" -ne 0 ]; then
     failed=1

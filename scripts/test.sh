@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 build=build
 if [ "${1:-}" = "--sanitize" ]; then
   shift
-  build=build-sanitize
+  build="build-sanitize"
 fi
 scripts/setup.sh
 if [ "$build" = build ]; then

@@ -256,6 +256,28 @@ test_error_fields_sanitised (void)
   g_assert_cmpstr (r2->error_message, ==, "a[1mb c");
 }
 
+/* Error fields of the wrong JSON type (found by tests/fuzz/fuzz-s3-error:
+ * json-glib's string getter is g_return_if_fail'ed on the member's type,
+ * a critical the fuzzers make fatal): ignored, as credential fields are. */
+static void
+test_error_fields_of_the_wrong_type (void)
+{
+  const gchar *json = "{\"__type\": {}, \"message\": [1], \"Message\": 2}";
+  const gchar *creds = "{\"Code\": [], \"AccessKeyId\": {\"a\": 1}, "
+      "\"SecretAccessKey\": \"s\"}";
+  g_autoptr (GBytes) body = g_bytes_new_static (json, strlen (json));
+  g_autoptr (RcxHttpResponse) r = rcx_http_response_new (400, NULL, body);
+  g_autoptr (GError) error = NULL;
+  g_auto (RcxCredentials) c = { 0, };
+
+  rcx_http_response_parse_error (r);
+  g_assert_null (r->error_code);
+  g_assert_null (r->error_message);
+  g_assert_false (rcx_credentials_parse_json (creds, strlen (creds), "test",
+          &c, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+}
+
 /* Entity expansion ("billion laughs") in an error body: refused whole. */
 static void
 test_xml_doctype_refused (void)
@@ -640,6 +662,8 @@ main (int argc, char **argv)
       test_credentials_old_expiration);
   g_test_add_func ("/sanitize/text", test_sanitize);
   g_test_add_func ("/sanitize/error-fields", test_error_fields_sanitised);
+  g_test_add_func ("/json/fields-of-the-wrong-type",
+      test_error_fields_of_the_wrong_type);
   g_test_add_func ("/xml/doctype-refused", test_xml_doctype_refused);
   g_test_add_data_func ("/http/endless-chunked-body",
       GINT_TO_POINTER (SEND_CHUNKED_OK), test_endless_body);

@@ -431,6 +431,9 @@ class WorkerTests(JobRows, rcxtest.TestCase):
             self.assertEqual(self.job(job)["state"], "succeeded")
             self.assertTrue(self.master_exists(media))
         self.assertEqual(self.claims(jobs[1][0]), 1)
+        # the delete follows the success: await it, then the queue is empty
+        for job, _ in jobs:
+            w.wait("message-deleted", job)
         self.assertEqual(self.queue_counts(), 0)
         w.stop()
         self.report("child killed by SIGSEGV", f"that job released, its message back after the "
@@ -515,6 +518,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.assertEqual(w2.named("message-received"), [])
         self.assertGreaterEqual(len(w1.named("heartbeat", job)), 8)
         self.assertEqual(self.claims(job), 1)
+        w1.wait("message-deleted", job)
         self.assertEqual(self.queue_counts(), 0)
         w1.stop()
         w2.stop()
@@ -619,6 +623,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         w.wait("job-succeeded", job, timeout=120)
         took = time.monotonic() - start
         self.assertEqual(self.job(job)["state"], "succeeded")
+        w.wait("message-deleted", job)
         self.assertEqual(self.queue_counts(), 0)
         w.stop()
         self.report("SQS failing at heartbeats", f"job stopped and released before the visibility "
