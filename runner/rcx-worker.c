@@ -70,6 +70,12 @@ typedef struct
   gchar *sqs_endpoint;
   gchar *bucket;
   gchar *s3_endpoint;
+  gchar *storage_region;
+  /* storage (S3/Wasabi) keys for the children, environment only; NULL:
+   * the children inherit the worker's AWS_* (see configure_storage) */
+  gchar *storage_key_id;
+  gchar *storage_secret;
+  gchar *storage_token;
   gchar *key_template;
   gchar *description;
   gchar *worker_id;
@@ -96,6 +102,10 @@ worker_options_clear (WorkerOptions * o)
   g_free (o->sqs_endpoint);
   g_free (o->bucket);
   g_free (o->s3_endpoint);
+  g_free (o->storage_region);
+  g_free (o->storage_key_id);
+  g_free (o->storage_secret);
+  g_free (o->storage_token);
   g_free (o->key_template);
   g_free (o->description);
   g_free (o->worker_id);
@@ -619,6 +629,27 @@ spawn_child (Slot * s, const gchar * job_id, const gchar * src,
   g_ptr_array_add (argv, (gpointer) src);
   g_ptr_array_add (argv, (gpointer) dst);
   g_ptr_array_add (argv, NULL);
+  /* The worker's own AWS_* (or its task role) sign SQS; the storage is
+   * another provider (Wasabi) whose keys only the child's S3 may see.
+   * Setting them in the child's environment puts them first in its chain,
+   * ahead of a profile or the container endpoint. */
+  if (o->storage_key_id) {
+    g_subprocess_launcher_setenv (launcher, "AWS_ACCESS_KEY_ID",
+        o->storage_key_id, TRUE);
+    g_subprocess_launcher_setenv (launcher, "AWS_SECRET_ACCESS_KEY",
+        o->storage_secret, TRUE);
+    /* an SQS session token would spoil the storage keys' signatures */
+    if (o->storage_token)
+      g_subprocess_launcher_setenv (launcher, "AWS_SESSION_TOKEN",
+          o->storage_token, TRUE);
+    else
+      g_subprocess_launcher_unsetenv (launcher, "AWS_SESSION_TOKEN");
+  }
+  if (o->storage_region) {
+    g_subprocess_launcher_setenv (launcher, "AWS_REGION", o->storage_region,
+        TRUE);
+    g_subprocess_launcher_unsetenv (launcher, "AWS_DEFAULT_REGION");
+  }
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   return g_subprocess_launcher_spawnv (launcher,
       (const gchar * const *) argv->pdata, error);
@@ -1098,6 +1129,33 @@ default_worker_id (void)
   return g_strdup_printf ("%s-%d", host, (int) getpid ());
 }
 
+static gchar *
+env_value (const gchar * name)
+{
+  const gchar *env = g_getenv (name);
+
+  return env && *env ? g_strdup (env) : NULL;
+}
+
+/* Storage keys come from the environment only: in argv, `ps` would show
+ * them. Both or neither; a token alone means a mistake in the task
+ * definition, caught here rather than as 403s on every job. */
+static gboolean
+configure_storage (WorkerOptions * o, GError ** error)
+{
+  o->storage_key_id = env_value ("RCX_STORAGE_ACCESS_KEY_ID");
+  o->storage_secret = env_value ("RCX_STORAGE_SECRET_ACCESS_KEY");
+  o->storage_token = env_value ("RCX_STORAGE_SESSION_TOKEN");
+  if (!o->storage_key_id != !o->storage_secret
+      || (o->storage_token && !o->storage_key_id)) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+        "RCX_STORAGE_ACCESS_KEY_ID and RCX_STORAGE_SECRET_ACCESS_KEY are "
+        "set together (RCX_STORAGE_SESSION_TOKEN only with them)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 configure (WorkerOptions * o, GError ** error)
 {
@@ -1108,6 +1166,7 @@ configure (WorkerOptions * o, GError ** error)
   ENV_DEFAULT (queue_url, "RCX_QUEUE_URL");
   ENV_DEFAULT (bucket, "RCX_BUCKET");
   ENV_DEFAULT (s3_endpoint, "AWS_ENDPOINT_URL_S3");
+  ENV_DEFAULT (storage_region, "RCX_STORAGE_REGION");
   ENV_DEFAULT (sqs_endpoint, "AWS_ENDPOINT_URL_SQS");
   ENV_DEFAULT (key_template, "RCX_HLS_KEY_TEMPLATE");
   ENV_DEFAULT (description, "RCX_PIPELINE_DESCRIPTION");
@@ -1162,17 +1221,21 @@ configure (WorkerOptions * o, GError ** error)
         "environment");
     return FALSE;
   }
-  return TRUE;
+  return configure_storage (o, error);
 }
 
 static const gchar *const worker_description =
     "Environment: SUPABASE_URL, SUPABASE_SERVICE_KEY (the job records; "
     "environment\nonly), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-    "AWS_SESSION_TOKEN, AWS_REGION\n(SQS and S3 credentials; the children "
-    "inherit them), AWS_ENDPOINT_URL_SQS,\nAWS_ENDPOINT_URL_S3, ECS_AGENT_URI "
-    "(task scale-in protection while a job runs),\nRCX_QUEUE_URL, RCX_BUCKET, "
-    "RCX_HLS_KEY_TEMPLATE, RCX_PIPELINE_DESCRIPTION,\nRCX_WORKER_ID, "
-    "RCX_HEALTH_FILE (defaults for the options of the same name),\n"
+    "AWS_SESSION_TOKEN, AWS_REGION\n(the worker's SQS credentials; unset: "
+    "the ECS task role or IMDS),\nRCX_STORAGE_ACCESS_KEY_ID, "
+    "RCX_STORAGE_SECRET_ACCESS_KEY, RCX_STORAGE_SESSION_TOKEN\n(the S3/Wasabi "
+    "keys, environment only: each child gets them as its AWS_*;\nunset: the "
+    "children inherit the worker's), AWS_ENDPOINT_URL_SQS,\n"
+    "AWS_ENDPOINT_URL_S3, ECS_AGENT_URI (task scale-in protection while a job "
+    "runs),\nRCX_QUEUE_URL, RCX_BUCKET, RCX_STORAGE_REGION, "
+    "RCX_HLS_KEY_TEMPLATE,\nRCX_PIPELINE_DESCRIPTION, RCX_WORKER_ID, "
+    "RCX_HEALTH_FILE (defaults for the options\nof the same name),\n"
     "RCX_WORKER_VERBOSE (info-level library logs).\n\n"
     "Each job runs as a child `rugbycodex-runner transcode --job-id ID "
     "--worker-id\n<worker-id>-<slot> ... s3://BUCKET/<source_key> "
@@ -1205,6 +1268,10 @@ rcx_worker_main (int argc, char **argv)
           "outputs (default: $RCX_BUCKET)", "NAME"},
     {"endpoint-url", 0, 0, G_OPTION_ARG_STRING, &o.s3_endpoint,
         "S3/Wasabi endpoint (default: $AWS_ENDPOINT_URL_S3, else AWS)", "URL"},
+    {"storage-region", 0, 0, G_OPTION_ARG_STRING, &o.storage_region,
+          "Region that signs the children's S3/Wasabi requests, their "
+          "AWS_REGION (default: $RCX_STORAGE_REGION, else the worker's)",
+        "REGION"},
     {"key-template", 0, 0, G_OPTION_ARG_STRING, &o.key_template,
         "Where a job's HLS goes in the bucket: {org_id}, {media_id}, "
           "{job_id} (default: " DEFAULT_KEY_TEMPLATE ")", "TEMPLATE"},
@@ -1337,7 +1404,9 @@ rcx_worker_main (int argc, char **argv)
   on_health (&w);
   emit ("info", "worker-started", NULL, NULL,
       fields_new ("queue", metric_queue, "bucket", o.bucket, "key_template",
-          o.key_template, "protection", w.agent_uri ? "ecs" : "none", NULL));
+          o.key_template, "protection", w.agent_uri ? "ecs" : "none",
+          "storage_credentials", o.storage_key_id ? "RCX_STORAGE" : "inherited",
+          NULL));
   w.receiver = g_thread_new ("rcx-receiver", receiver_thread, &w);
   g_main_loop_run (w.loop);
   g_thread_join (w.receiver);

@@ -180,9 +180,26 @@ class TemplateTest(unittest.TestCase):
         for n in names:
             self.assertNotRegex(n, r"KEY_ID|SECRET|TOKEN|PASSWORD|SERVICE_KEY", f"{n} belongs in Secrets")
         secrets = {s["Name"]: s["ValueFrom"] for s in c["Secrets"]}
-        self.assertEqual(set(secrets), {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "SUPABASE_SERVICE_KEY"})
+        self.assertEqual(set(secrets), {"RCX_STORAGE_ACCESS_KEY_ID", "RCX_STORAGE_SECRET_ACCESS_KEY",
+                                        "SUPABASE_SERVICE_KEY"})
         for v in secrets.values():
             self.assertRegex(v["Fn::Sub"], r"^\$\{(WasabiSecret|SupabaseSecret)\}:[a-z_]+::$")
+        self.assertEqual(secrets["RCX_STORAGE_ACCESS_KEY_ID"]["Fn::Sub"], "${WasabiSecret}:access_key_id::")
+        self.assertEqual(secrets["RCX_STORAGE_SECRET_ACCESS_KEY"]["Fn::Sub"],
+                         "${WasabiSecret}:secret_access_key::")
+
+    def test_sqs_signed_by_the_task_role(self):
+        """The Wasabi keys are not AWS credentials: any AWS_* credential or
+        region in the task would reach the worker's SQS client ahead of the
+        task role (the credentials chain reads the environment first)."""
+        c = self.container()
+        names = {e["Name"] for e in c["Environment"]} | {s["Name"] for s in c["Secrets"]}
+        for n in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                  "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS"):
+            self.assertNotIn(n, names)
+        env = {e["Name"]: e["Value"] for e in c["Environment"]}
+        self.assertEqual(env["RCX_STORAGE_REGION"], {"Ref": "WasabiRegion"})
+        self.assertIn("TaskRoleArn", self.res["TaskDefinition"]["Properties"])
 
     def test_least_privilege(self):
         role = self.res["TaskRole"]["Properties"]

@@ -22,6 +22,9 @@ import threading
 import time
 import uuid
 
+import boto3
+from botocore.exceptions import ClientError
+
 import rcxtest
 from faultproxy import FaultProxy
 from postgres import TEST_ORG, JobRows, Postgres
@@ -317,6 +320,54 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.assertFalse(os.path.exists(w.health))
         self.report("happy path", f"message {mid} -> HLS in {done['fields']['seconds']} s; "
                     f"duplicate deleted without a transcode; SIGTERM idle -> exit in {took:.2f} s")
+
+    # -- credentials: SQS and the storage, each with its own ------------------------
+    def test_sqs_and_storage_each_with_their_own_keys(self):
+        """The ECS layout: the worker's AWS_* (there: the task role) are for
+        SQS only; the Wasabi keys come only as RCX_STORAGE_* and only the
+        children's S3 gets them. For this test the SQS fake knows only the
+        SQS key (and signs in us-east-1 only) and s3rver only its own: the
+        job succeeding shows each side signed with its own keys."""
+        sqs_key, sqs_secret = "AKIASQSONLY", f"sqs-only-{uuid.uuid4().hex}"
+        self.addCleanup(setattr, self.sqs, "secrets", self.sqs.secrets)
+        self.sqs.secrets = {sqs_key: sqs_secret}
+        # the controls: each server turns the other's key away
+        s3 = boto3.client("s3", endpoint_url=self.s3.endpoint, region_name="us-east-1",
+                          aws_access_key_id=sqs_key, aws_secret_access_key=sqs_secret)
+        self.addCleanup(s3.close)
+        with self.assertRaises(ClientError) as cm:
+            s3.get_object(Bucket=BUCKET, Key="in/clip.mp4")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidAccessKeyId")
+        r = subprocess.run(["aws", "sqs", "get-queue-url", "--endpoint-url", self.sqs.endpoint,
+                            "--queue-name", self.queue], capture_output=True, text=True,
+                           env=dict(self.sqs.env(), AWS_ACCESS_KEY_ID=rcxtest.S3RVER_KEY,
+                                    AWS_SECRET_ACCESS_KEY=rcxtest.S3RVER_SECRET), timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("InvalidClientTokenId", r.stderr)
+
+        job, media = self.make_job("in/clip.mp4")
+        self.send(self.body(job, media))
+        env = self.env(AWS_ACCESS_KEY_ID=sqs_key, AWS_SECRET_ACCESS_KEY=sqs_secret,
+                       AWS_REGION=self.sqs.region,
+                       RCX_STORAGE_ACCESS_KEY_ID=rcxtest.S3RVER_KEY,
+                       RCX_STORAGE_SECRET_ACCESS_KEY=rcxtest.S3RVER_SECRET,
+                       RCX_STORAGE_REGION="eu-central-2")
+        w = Worker(self, self.queue, env=env)
+        started = w.wait("worker-started")
+        self.assertEqual(started["fields"]["storage_credentials"], "RCX_STORAGE")
+        w.wait("job-succeeded", job, timeout=120)
+        w.wait("message-deleted", job)
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        self.assertTrue(self.master_exists(media))
+        self.assertEqual(self.queue_counts(), 0)
+        text = "\n".join(w.raw)
+        with open(w.stderr.name) as f:
+            text += f.read()
+        self.assertNotIn(sqs_secret, text)
+        self.assertNotIn(rcxtest.S3RVER_SECRET + '"', text)
+        w.stop()
+        self.assertEqual(w.proc.returncode, 0)
+        self.report("own keys", "SQS signed with the worker's AWS_*, S3 with RCX_STORAGE_* only")
 
     # -- hostile bodies ------------------------------------------------------------
     def test_hostile_bodies_are_deleted_touching_nothing(self):
@@ -744,7 +795,9 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.assertEqual(r.returncode, 0)
         for flag in ("--queue-url", "--bucket", "--endpoint-url", "--key-template", "--description",
                      "--concurrency", "--visibility", "--heartbeat", "--max-receives",
-                     "--shutdown-budget", "--worker-id", "SUPABASE_SERVICE_KEY", "ECS_AGENT_URI"):
+                     "--shutdown-budget", "--worker-id", "SUPABASE_SERVICE_KEY", "ECS_AGENT_URI",
+                     "--storage-region", "RCX_STORAGE_ACCESS_KEY_ID", "RCX_STORAGE_SECRET_ACCESS_KEY",
+                     "RCX_STORAGE_SESSION_TOKEN"):
             self.assertIn(flag, r.stdout)
         env = self.env()
         for args in (["--bucket", BUCKET], ["--queue-url", "http://x/1/q"],
@@ -755,6 +808,15 @@ class WorkerTests(JobRows, rcxtest.TestCase):
             r = subprocess.run([RUNNER, "worker", *args], capture_output=True, text=True, env=env,
                                timeout=10)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
+        # storage keys half given: refused at start, the key not echoed
+        for half in ({"RCX_STORAGE_ACCESS_KEY_ID": "AKIAHALFGIVEN"},
+                     {"RCX_STORAGE_SECRET_ACCESS_KEY": "half-given-secret"},
+                     {"RCX_STORAGE_SESSION_TOKEN": "half-given-token"}):
+            r = subprocess.run([RUNNER, "worker", "--queue-url", "http://x/1/q", "--bucket", BUCKET],
+                               capture_output=True, text=True, env=dict(env, **half), timeout=10)
+            self.assertEqual(r.returncode, 2, (half, r.stderr))
+            self.assertIn("RCX_STORAGE_SECRET_ACCESS_KEY", r.stderr)
+            self.assertNotIn(next(iter(half.values())), r.stderr)
         env.pop("SUPABASE_SERVICE_KEY")
         r = subprocess.run([RUNNER, "worker", "--queue-url", "http://x/1/q", "--bucket", BUCKET],
                            capture_output=True, text=True, env=env, timeout=10)
