@@ -1,4 +1,11 @@
 /* GStreamer HLS rendition sink to a local folder or S3/Wasabi
+ *
+ * One concept in one file on purpose: the element (its documentation, its
+ * hlssink2 signal handlers, its upload thread and its EOS finish) all read
+ * and write the instance's locked fields (upload queue, playlist accounts,
+ * generation), so splitting the upload thread off would mean publishing
+ * the instance struct. The segment stream it hands hlssink2 is its own
+ * type, in gstwasabihlsfragment.c.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 /**
@@ -94,6 +101,7 @@
 #include <string.h>
 
 #include "gstwasabihlssink.h"
+#include "gstwasabihlsfragment.h"
 #include "gstwasabicommon.h"
 #include "gstrugbycodexelements.h"
 #include "rcx-ids.h"
@@ -198,98 +206,6 @@ enum
 G_DEFINE_TYPE (GstWasabiHlsSink, gst_wasabi_hls_sink, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE (wasabihlssink, "wasabihlssink", GST_RANK_NONE,
     GST_TYPE_WASABI_HLS_SINK);
-
-static void gst_wasabi_hls_sink_queue_segment (GstWasabiHlsSink * self,
-    guint generation, const gchar * name, GBytes * data);
-
-/* ---- the fragment stream ---------------------------------------------- */
-
-/* An in-memory GOutputStream for one segment: the first flush() with data
- * hands the bytes to the sink's upload thread (hlssink2's giostreamsink
- * flushes when the fragment ends, before the playlist is written; the
- * stream itself is only closed later). Later flushes and close() do
- * nothing more. */
-#define GST_TYPE_WASABI_HLS_FRAGMENT (gst_wasabi_hls_fragment_get_type ())
-G_DECLARE_FINAL_TYPE (GstWasabiHlsFragment, gst_wasabi_hls_fragment, GST,
-    WASABI_HLS_FRAGMENT, GOutputStream);
-
-struct _GstWasabiHlsFragment
-{
-  GOutputStream parent;
-
-  GWeakRef sink;
-  guint generation;
-  gchar *name;
-  GByteArray *data;
-  gboolean handed_off;
-};
-
-G_DEFINE_TYPE (GstWasabiHlsFragment, gst_wasabi_hls_fragment,
-    G_TYPE_OUTPUT_STREAM);
-
-static gssize
-gst_wasabi_hls_fragment_write (GOutputStream * stream, const void *buffer,
-    gsize count, GCancellable * cancellable, GError ** error)
-{
-  GstWasabiHlsFragment *self = GST_WASABI_HLS_FRAGMENT (stream);
-
-  if (self->handed_off) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-        "Segment %s was already handed to the uploader", self->name);
-    return -1;
-  }
-  g_byte_array_append (self->data, buffer, count);
-  return count;
-}
-
-static gboolean
-gst_wasabi_hls_fragment_flush (GOutputStream * stream,
-    GCancellable * cancellable, GError ** error)
-{
-  GstWasabiHlsFragment *self = GST_WASABI_HLS_FRAGMENT (stream);
-  g_autoptr (GstWasabiHlsSink) sink = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-
-  if (self->handed_off || self->data->len == 0)
-    return TRUE;
-  self->handed_off = TRUE;
-  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&self->data));
-  self->data = g_byte_array_new ();
-  sink = g_weak_ref_get (&self->sink);
-  if (sink != NULL)
-    gst_wasabi_hls_sink_queue_segment (sink, self->generation, self->name,
-        bytes);
-  return TRUE;
-}
-
-static void
-gst_wasabi_hls_fragment_finalize (GObject * object)
-{
-  GstWasabiHlsFragment *self = GST_WASABI_HLS_FRAGMENT (object);
-
-  g_weak_ref_clear (&self->sink);
-  g_free (self->name);
-  g_byte_array_unref (self->data);
-  G_OBJECT_CLASS (gst_wasabi_hls_fragment_parent_class)->finalize (object);
-}
-
-static void
-gst_wasabi_hls_fragment_init (GstWasabiHlsFragment * self)
-{
-  g_weak_ref_init (&self->sink, NULL);
-  self->data = g_byte_array_new ();
-}
-
-static void
-gst_wasabi_hls_fragment_class_init (GstWasabiHlsFragmentClass * klass)
-{
-  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
-  GOutputStreamClass *stream_class = G_OUTPUT_STREAM_CLASS (klass);
-
-  gobject_class->finalize = gst_wasabi_hls_fragment_finalize;
-  stream_class->write_fn = gst_wasabi_hls_fragment_write;
-  stream_class->flush = gst_wasabi_hls_fragment_flush;
-}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -518,7 +434,7 @@ upload_thread (gpointer data)
 
 /* Streaming thread (a fragment stream's flush): queue the segment, waiting
  * while max-pending-uploads segments are already queued. */
-static void
+void
 gst_wasabi_hls_sink_queue_segment (GstWasabiHlsSink * self,
     guint generation, const gchar * name, GBytes * data)
 {
@@ -550,23 +466,20 @@ static GOutputStream *
 on_get_fragment_stream (GstElement * hlssink, const gchar * location,
     GstWasabiHlsSink * self)
 {
-  GstWasabiHlsFragment *stream;
+  guint generation;
 
   if (!rcx_store_name_is_safe (location)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Unsafe segment name \"%s\"", location), (NULL));
     return NULL;
   }
-  stream = g_object_new (GST_TYPE_WASABI_HLS_FRAGMENT, NULL);
-  g_weak_ref_set (&stream->sink, self);
-  stream->name = g_strdup (location);
   g_mutex_lock (&self->lock);
-  stream->generation = self->generation;
+  generation = self->generation;
   g_free (self->last_fragment);
   self->last_fragment = g_strdup (location);
   g_mutex_unlock (&self->lock);
   GST_DEBUG_OBJECT (self, "new segment %s", location);
-  return G_OUTPUT_STREAM (stream);
+  return gst_wasabi_hls_fragment_new (self, generation, location);
 }
 
 static GOutputStream *

@@ -1,8 +1,15 @@
-/* rcx-transcode.c: running one transcode job.
+/* rcx-transcode.c: running one transcode job: the attempt loop (fallback
+ * from one encoder entry to the next), the bus, the watchdog and the probe
+ * of the source. Beside it: rcx-transcode-probes.c (pad probes on the
+ * running pipeline), rcx-publish.c (what is stored besides the renditions:
+ * the live and final master playlist, the thumbnail, unpublishing after a
+ * failure) and rcx-summary.c (the JSON summaries); rcx-transcode-private.h
+ * holds the attempt they all work on.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-transcode.h"
+#include "rcx-transcode-private.h"
 
 #include <gst/video/video.h>
 #include <string.h>
@@ -19,60 +26,10 @@
 
 G_DEFINE_QUARK (rcx-transcode-error-quark, rcx_transcode_error);
 
-/* A source is "truncated" when the video stops this far before the probed
- * duration: a fraction of it, plus a little slack for streams whose audio
- * outlasts the video. */
-#define TRUNCATED_FRACTION 0.95
-#define TRUNCATED_SLACK (GST_SECOND / 2)
-
-typedef struct
-{
-  guint64 size;                 /* bytes, from wasabihlssink-segment */
-  guint segments;
-  gchar *codecs;                /* from the last wasabihlssink-segment */
-  GstStructure *report;         /* wasabihlssink-rung */
-} RungState;
-
-/* One attempt: one pipeline with one encoder entry. */
-typedef struct
-{
-  const RcxTranscodeOptions *options;
-  const RcxPlan *plan;
-  GstElement *pipeline;
-  GMainLoop *loop;
-  RcxProgress *progress;
-
-  GError *error;                /* the first failure */
-  gboolean device_failure;      /* the failure came from the hardware path */
-  gboolean done;                /* EOS reached */
-
-  GstClockTime duration;        /* probed */
-  gint64 start_us;
-
-  /* Watchdog: bumped by buffer probes and segment messages. */
-  gint activity;
-  gint seen_activity;
-  gint64 last_activity_us;
-
-  /* Guarded by lock (streaming threads). */
-  GMutex lock;
-  GstClockTime reached;         /* stream time of the video at the tee */
-  guint64 frames;
-  GstSample *thumbnail;         /* the raw frame at the thumbnail position */
-
-  gboolean have_jobstatus;      /* progress comes from jobstatus messages */
-  RungState *rungs;
-
-  RcxConcealment *concealment;  /* what a damaged source made us hide */
-  RcxStore *store;              /* the destination */
-  gboolean early_master;        /* the live master playlist may be stored */
-  gboolean early_master_sending;        /* its PUT has not ended yet */
-} Attempt;
-
 /* ---- failures ---------------------------------------------------------- */
 
-static void
-attempt_fail (Attempt * a, GError * error)
+void
+rcx_attempt_fail (Attempt * a, GError * error)
 {
   if (!a->error)
     a->error = error;
@@ -132,152 +89,12 @@ on_error_message (Attempt * a, GstMessage * msg)
     reason = g_strndup (reason, strcspn (reason, "\n"));
   else
     reason = NULL;
-  attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR, about_input ?
+  rcx_attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR, about_input ?
           RCX_TRANSCODE_ERROR_INPUT : RCX_TRANSCODE_ERROR_FAILED,
           "%s: %s%s%s%s", about_input ? a->options->source :
           GST_OBJECT_NAME (msg->src), err->message, reason ? " (" : "",
           reason ? reason : "", reason ? ")" : ""));
   g_free (reason);
-}
-
-/* ---- publishing while transcoding -------------------------------------- */
-
-typedef struct
-{
-  RcxStore *store;
-  gchar *name;
-  GBytes *bytes;
-} MasterPut;
-
-static void
-master_put_free (MasterPut * put)
-{
-  rcx_store_unref (put->store);
-  g_free (put->name);
-  g_bytes_unref (put->bytes);
-  g_free (put);
-}
-
-static void
-master_put_in_thread (GTask * task, gpointer source, gpointer data,
-    GCancellable * cancellable)
-{
-  MasterPut *put = data;
-  GError *error = NULL;
-
-  if (rcx_store_put (put->store, put->name, put->bytes,
-          "application/vnd.apple.mpegurl", "max-age=1", cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-early_master_stored (GObject * source, GAsyncResult * result,
-    gpointer user_data)
-{
-  Attempt *a = user_data;
-  g_autoptr (GError) error = NULL;
-
-  a->early_master_sending = FALSE;
-  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
-    attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
-            RCX_TRANSCODE_ERROR_FAILED, "storing the live master playlist: %s",
-            error->message));
-    return;
-  }
-  g_info ("live: %s published (every rung has its first segment)",
-      a->plan->desc->output.master);
-}
-
-/* With output.publish-live, once the first segment of EVERY rung is stored
- * (so every media playlist exists as EVENT), the master playlist goes up with
- * the description's rates: BANDWIDTH = peak video + audio, AVERAGE-BANDWIDTH
- * = average video + audio, CODECS from the first segments, no I-frame
- * entries (those playlists exist only at the end). Players can start from
- * it at once; at EOS the master is rewritten last with measured values. It
- * never claims completion: the media playlists it lists are EVENT without
- * ENDLIST until the job succeeds. The PUT runs on a worker thread: a slow
- * or retried request must not hold up the main loop, which also handles
- * Ctrl-C, SIGTERM and the watchdog. */
-static void
-publish_early_master (Attempt * a)
-{
-  const RcxPipelineDesc *desc = a->plan->desc;
-  guint n = a->plan->n_rungs;
-  g_autofree RcxHlsVariant *variants = g_new0 (RcxHlsVariant, n);
-  g_autoptr (GPtrArray) uris = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GTask) task = NULL;
-  MasterPut *put;
-  gchar *master;
-
-  if (!desc->output.publish_live || a->early_master || a->error)
-    return;
-  for (guint i = 0; i < n; i++) {
-    if (a->rungs[i].segments == 0)
-      return;
-  }
-  for (guint i = 0; i < n; i++) {
-    const RcxPlanRung *r = &a->plan->rungs[i];
-    guint audio = a->rungs[i].codecs && strstr (a->rungs[i].codecs, "mp4a") ?
-        desc->audio.bitrate : 0;
-    gchar *uri = g_strdup_printf ("%s/%s", r->folder, desc->output.playlist);
-
-    g_ptr_array_add (uris, uri);
-    variants[i].uri = uri;
-    variants[i].bandwidth = (r->desc->peak_bitrate + audio) * 1000;
-    variants[i].average_bandwidth = (r->desc->bitrate + audio) * 1000;
-    variants[i].codecs = a->rungs[i].codecs;
-    variants[i].width = r->width;
-    variants[i].height = r->height;
-    variants[i].frame_rate = (gdouble) a->plan->fps_n / a->plan->fps_d;
-  }
-  master = rcx_hls_master_playlist (variants, n);
-  put = g_new0 (MasterPut, 1);
-  put->store = rcx_store_ref (a->store);
-  put->name = g_strdup (desc->output.master);
-  put->bytes = g_bytes_new_take (master, strlen (master));
-  task = g_task_new (NULL, a->options->cancellable, early_master_stored, a);
-  g_task_set_task_data (task, put, (GDestroyNotify) master_put_free);
-  /* From now on a failure deletes it: even a cancelled PUT may have landed. */
-  a->early_master = TRUE;
-  a->early_master_sending = TRUE;
-  g_task_run_in_thread (task, master_put_in_thread);
-}
-
-/* After a failed attempt (the pipeline is stopped, nothing writes any
- * more): the early master and the rungs' playlists are deleted, so a
- * failed job leaves no playlist at all. A player that had started stops at
- * its next playlist reload (404) instead of waiting forever for a stream
- * that will never end; the segments stay (a retry overwrites them). */
-static void
-unpublish (Attempt * a)
-{
-  const RcxPipelineDesc *desc = a->plan->desc;
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-
-  if (!a->store || g_cancellable_is_cancelled (a->options->abandon))
-    return;
-  if (a->early_master)
-    g_ptr_array_add (names, g_strdup (desc->output.master));
-  for (guint i = 0; i < a->plan->n_rungs; i++) {
-    /* a rung that reached EOS before another failed wrote VOD playlists */
-    g_ptr_array_add (names, g_strdup_printf ("%s/%s", a->plan->rungs[i].folder,
-            desc->output.playlist));
-    g_ptr_array_add (names, g_strdup_printf ("%s/%s", a->plan->rungs[i].folder,
-            desc->output.iframe_playlist));
-  }
-  for (guint i = 0; i < names->len; i++) {
-    g_autoptr (GError) error = NULL;
-
-    /* not the job's cancellable: this also runs after SIGTERM, until the
-     * cleanup deadline */
-    if (!rcx_store_delete (a->store, names->pdata[i],
-            a->options->cleanup_cancellable, &error))
-      g_warning ("could not delete %s after the failure: %s",
-          (const gchar *) names->pdata[i], error->message);
-  }
-  a->early_master = FALSE;
 }
 
 /* ---- bus --------------------------------------------------------------- */
@@ -327,7 +144,7 @@ on_element_message (Attempt * a, GstMessage * msg)
     a->rungs[i].codecs = g_strdup (gst_structure_get_string (s,
             RCX_FIELD_CODECS));
     g_atomic_int_inc (&a->activity);
-    publish_early_master (a);
+    rcx_publish_early_master (a);
   } else if (gst_structure_has_name (s, RCX_MSG_HLS_RUNG)) {
     g_clear_pointer (&a->rungs[i].report, gst_structure_free);
     a->rungs[i].report = gst_structure_copy (s);
@@ -365,130 +182,6 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* ---- probes ------------------------------------------------------------ */
-
-static GstClockTime
-stream_time_of (GstPad * pad, GstClockTime ts)
-{
-  g_autoptr (GstEvent) ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT,
-      0);
-  const GstSegment *segment;
-
-  if (!ev || !GST_CLOCK_TIME_IS_VALID (ts))
-    return ts;
-  gst_event_parse_segment (ev, &segment);
-  return gst_segment_to_stream_time (segment, GST_FORMAT_TIME, ts);
-}
-
-/* A system-memory copy of a frame (device memory is downloaded by the map),
- * for the thumbnail: turned into a JPEG after the pipeline. */
-static GstSample *
-copy_frame (GstPad * pad, GstBuffer * buf)
-{
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  GstBuffer *copy;
-  GstMapInfo map;
-
-  if (!caps || !gst_buffer_map (buf, &map, GST_MAP_READ))
-    return NULL;
-  copy = gst_buffer_new_memdup (map.data, map.size);
-  gst_buffer_unmap (buf, &map);
-  gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_FLAGS |
-      GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
-  caps = gst_caps_make_writable (caps);
-  gst_caps_set_features_simple (caps, NULL);    /* system memory */
-  {
-    GstSample *sample = gst_sample_new (copy, caps, NULL, NULL);
-    gst_buffer_unref (copy);
-    return sample;
-  }
-}
-
-/* On the tee's sink pad: how far the video got, and EOS before the end of a
- * truncated source is turned into an error (the sinks never see EOS, so
- * nothing is published as complete). */
-static GstPadProbeReturn
-tee_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Attempt *a = user_data;
-
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-    GstClockTime end = GST_BUFFER_PTS (buf);
-
-    if (GST_CLOCK_TIME_IS_VALID (end) && GST_BUFFER_DURATION_IS_VALID (buf))
-      end += GST_BUFFER_DURATION (buf);
-    end = stream_time_of (pad, end);
-    GstClockTime start = stream_time_of (pad, GST_BUFFER_PTS (buf));
-    gboolean take_thumbnail;
-
-    g_mutex_lock (&a->lock);
-    if (GST_CLOCK_TIME_IS_VALID (end)
-        && (!GST_CLOCK_TIME_IS_VALID (a->reached) || end > a->reached))
-      a->reached = end;
-    a->frames++;
-    take_thumbnail = !a->thumbnail && (!GST_CLOCK_TIME_IS_VALID (start)
-        || start >= a->plan->thumb_position);
-    g_mutex_unlock (&a->lock);
-    if (take_thumbnail) {
-      GstSample *sample = copy_frame (pad, buf);
-
-      g_mutex_lock (&a->lock);
-      a->thumbnail = sample;
-      g_mutex_unlock (&a->lock);
-    }
-    g_atomic_int_inc (&a->activity);
-    return GST_PAD_PROBE_OK;
-  }
-
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS
-      && GST_CLOCK_TIME_IS_VALID (a->duration)) {
-    GstClockTime reached, expected;
-
-    g_mutex_lock (&a->lock);
-    reached = GST_CLOCK_TIME_IS_VALID (a->reached) ? a->reached : 0;
-    g_mutex_unlock (&a->lock);
-    expected = a->duration * TRUNCATED_FRACTION;
-    if (reached + TRUNCATED_SLACK < expected) {
-      GstElement *tee = gst_pad_get_parent_element (pad);
-      GError *err = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-          "the source ends at %.1f s of %.1f s: truncated or damaged",
-          (gdouble) reached / GST_SECOND, (gdouble) a->duration / GST_SECOND);
-
-      gst_element_post_message (tee, gst_message_new_error (GST_OBJECT (tee),
-              err, "video EOS long before the probed duration"));
-      g_error_free (err);
-      gst_object_unref (tee);
-      return GST_PAD_PROBE_DROP;
-    }
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-/* Encoded output of a rung: the watchdog's heartbeat. */
-static GstPadProbeReturn
-activity_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Attempt *a = user_data;
-
-  g_atomic_int_inc (&a->activity);
-  return GST_PAD_PROBE_OK;
-}
-
-static gboolean
-add_pad_probe (GstElement * pipeline, const gchar * element,
-    const gchar * pad_name, GstPadProbeType type, GstPadProbeCallback cb,
-    gpointer data)
-{
-  g_autoptr (GstElement) e = gst_bin_get_by_name (GST_BIN (pipeline), element);
-  g_autoptr (GstPad) pad = e ? gst_element_get_static_pad (e, pad_name) : NULL;
-
-  if (!pad)
-    return FALSE;
-  gst_pad_add_probe (pad, type, cb, data, NULL);
-  return TRUE;
-}
-
 /* ---- timers ------------------------------------------------------------ */
 
 static gboolean
@@ -519,7 +212,7 @@ on_tick (gpointer user_data)
     }
     if (a->plan->encoder->hardware)
       a->device_failure = TRUE;
-    attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
+    rcx_attempt_fail (a, g_error_new (RCX_TRANSCODE_ERROR,
             RCX_TRANSCODE_ERROR_WATCHDOG,
             "no progress for %u s (watchdog)", a->options->watchdog));
     return G_SOURCE_CONTINUE;
@@ -548,7 +241,7 @@ on_cancelled (GCancellable * cancellable, gpointer user_data)
 {
   Attempt *a = user_data;
 
-  attempt_fail (a, g_error_new_literal (RCX_TRANSCODE_ERROR,
+  rcx_attempt_fail (a, g_error_new_literal (RCX_TRANSCODE_ERROR,
           RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted"));
 }
 
@@ -619,13 +312,13 @@ attempt_run (Attempt * a, GError ** error)
   a->rungs = g_new0 (RungState, a->plan->n_rungs);
   a->reached = GST_CLOCK_TIME_NONE;
 
-  add_pad_probe (a->pipeline, RCX_ELEMENT_VIDEO_TEE, "sink",
+  rcx_attempt_add_pad_probe (a->pipeline, RCX_ELEMENT_VIDEO_TEE, "sink",
       GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      tee_probe, a);
+      rcx_attempt_tee_probe, a);
   for (guint i = 0; i < a->plan->n_rungs; i++) {
     g_autofree gchar *name = g_strdup_printf (RCX_ELEMENT_ENCODER_FORMAT, i);
-    add_pad_probe (a->pipeline, name, "src", GST_PAD_PROBE_TYPE_BUFFER,
-        activity_probe, a);
+    rcx_attempt_add_pad_probe (a->pipeline, name, "src",
+        GST_PAD_PROBE_TYPE_BUFFER, rcx_attempt_activity_probe, a);
   }
   bus = gst_element_get_bus (a->pipeline);
   bus_watch = gst_bus_add_watch (bus, on_bus_message, a);
@@ -641,7 +334,7 @@ attempt_run (Attempt * a, GError ** error)
     if (msg)
       on_error_message (a, msg);
     else
-      attempt_fail (a, g_error_new_literal (RCX_TRANSCODE_ERROR,
+      rcx_attempt_fail (a, g_error_new_literal (RCX_TRANSCODE_ERROR,
               RCX_TRANSCODE_ERROR_FAILED, "the pipeline could not start"));
   }
   if (!a->error)
@@ -676,249 +369,6 @@ attempt_run (Attempt * a, GError ** error)
     }
   }
   return TRUE;
-}
-
-/* ---- outputs ----------------------------------------------------------- */
-
-static const gchar *
-get_string (const GstStructure * s, const gchar * field)
-{
-  const gchar *v = gst_structure_get_string (s, field);
-
-  return v ? v : "";
-}
-
-static guint
-get_uint (const GstStructure * s, const gchar * field)
-{
-  guint v = 0;
-
-  gst_structure_get_uint (s, field, &v);
-  return v;
-}
-
-static gint
-get_int (const GstStructure * s, const gchar * field)
-{
-  gint v = 0;
-
-  gst_structure_get_int (s, field, &v);
-  return v;
-}
-
-static gdouble
-get_double (const GstStructure * s, const gchar * field)
-{
-  gdouble v = 0;
-
-  gst_structure_get_double (s, field, &v);
-  return v;
-}
-
-static gchar *
-master_playlist (Attempt * a)
-{
-  guint n = a->plan->n_rungs;
-  g_autofree RcxHlsVariant *variants = g_new0 (RcxHlsVariant, n);
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-
-  for (guint i = 0; i < n; i++) {
-    const GstStructure *s = a->rungs[i].report;
-    const gchar *folder = a->plan->rungs[i].folder;
-    gchar *uri =
-        g_strdup_printf ("%s/%s", folder, get_string (s, RCX_FIELD_PLAYLIST));
-    gchar *iframe_uri = g_strdup_printf ("%s/%s", folder,
-        get_string (s, RCX_FIELD_IFRAME_PLAYLIST));
-
-    g_ptr_array_add (strings, uri);
-    g_ptr_array_add (strings, iframe_uri);
-    variants[i].uri = uri;
-    variants[i].iframe_uri = iframe_uri;
-    variants[i].bandwidth = get_uint (s, RCX_FIELD_BANDWIDTH);
-    variants[i].average_bandwidth = get_uint (s, RCX_FIELD_AVERAGE_BANDWIDTH);
-    variants[i].iframe_bandwidth = get_uint (s, RCX_FIELD_IFRAME_BANDWIDTH);
-    variants[i].codecs = get_string (s, RCX_FIELD_CODECS);
-    variants[i].video_codec =
-        gst_structure_get_string (s, RCX_FIELD_VIDEO_CODEC);
-    variants[i].width = get_int (s, RCX_FIELD_WIDTH);
-    variants[i].height = get_int (s, RCX_FIELD_HEIGHT);
-    variants[i].frame_rate = get_double (s, RCX_FIELD_FRAME_RATE);
-  }
-  return rcx_hls_master_playlist (variants, n);
-}
-
-/* The captured frame as a JPEG of the planned size, stored beside the
- * master playlist. A missing frame (a source shorter than it claimed) is
- * not a failure of the job. */
-static gboolean
-store_thumbnail (Attempt * a, RcxStore * store, gboolean * stored,
-    GError ** error)
-{
-  g_autoptr (GstCaps) caps = NULL;
-  g_autoptr (GstSample) jpeg = NULL;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  GstBuffer *buf;
-  GstMapInfo map;
-
-  *stored = FALSE;
-  if (!a->thumbnail) {
-    g_warning ("no frame reached the thumbnail position: no thumbnail");
-    return TRUE;
-  }
-  caps = gst_caps_new_simple ("image/jpeg", "width", G_TYPE_INT,
-      a->plan->thumb_width, "height", G_TYPE_INT, a->plan->thumb_height,
-      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-  jpeg = gst_video_convert_sample (a->thumbnail, caps, 10 * GST_SECOND, &local);
-  if (!jpeg || !(buf = gst_sample_get_buffer (jpeg))
-      || !gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
-        "could not make the thumbnail: %s", local ? local->message : "?");
-    return FALSE;
-  }
-  bytes = g_bytes_new (map.data, map.size);
-  gst_buffer_unmap (buf, &map);
-  if (!rcx_store_put (store, a->plan->desc->thumbnail.name, bytes,
-          "image/jpeg", "max-age=300", a->options->cancellable, error))
-    return FALSE;
-  *stored = TRUE;
-  return TRUE;
-}
-
-static JsonNode *
-summary (Attempt * a, RcxStore * store, const gchar * fallback_reason,
-    gboolean with_thumbnail, gint64 start_us)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  const RcxPipelineDesc *desc = a->plan->desc;
-  gdouble wall = (g_get_monotonic_time () - start_us) /
-      (gdouble) G_USEC_PER_SEC;
-  gdouble duration = 0;
-  g_autofree gchar *master = rcx_store_get_uri (store, desc->output.master);
-  g_autofree gchar *thumb = rcx_store_get_uri (store, desc->thumbnail.name);
-
-  for (guint i = 0; i < a->plan->n_rungs; i++)
-    duration = MAX (duration, get_double (a->rungs[i].report, "duration"));
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, "succeeded");
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, a->options->source);
-  json_builder_set_member_name (b, "destination");
-  json_builder_add_string_value (b, rcx_store_get_location (store));
-  json_builder_set_member_name (b, "master");
-  json_builder_add_string_value (b, master);
-  json_builder_set_member_name (b, "thumbnail");
-  if (with_thumbnail)
-    json_builder_add_string_value (b, thumb);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "description");
-  json_builder_add_string_value (b, desc->name);
-  json_builder_set_member_name (b, "encoder");
-  json_builder_add_string_value (b, a->plan->encoder->name);
-  json_builder_set_member_name (b, "encoder_element");
-  json_builder_add_string_value (b, a->plan->encoder->element);
-  json_builder_set_member_name (b, "fallback_reason");
-  if (fallback_reason)
-    json_builder_add_string_value (b, fallback_reason);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "duration");
-  json_builder_add_double_value (b, duration);
-  json_builder_set_member_name (b, "wall_time");
-  json_builder_add_double_value (b, wall);
-  json_builder_set_member_name (b, "speed");
-  json_builder_add_double_value (b, wall > 0 ? duration / wall : 0);
-  json_builder_set_member_name (b, "frame_rate");
-  json_builder_add_double_value (b, (gdouble) a->plan->fps_n / a->plan->fps_d);
-  json_builder_set_member_name (b, "frames");
-  json_builder_add_int_value (b, a->frames);
-  json_builder_set_member_name (b, "warnings_count");
-  json_builder_add_int_value (b, rcx_concealment_get_count (a->concealment));
-  json_builder_set_member_name (b, "warnings");
-  json_builder_add_value (b, rcx_concealment_to_json (a->concealment));
-  json_builder_set_member_name (b, "concealed");
-  {
-    g_autofree gchar *concealed = rcx_concealment_to_string (a->concealment);
-
-    if (concealed)
-      json_builder_add_string_value (b, concealed);
-    else
-      json_builder_add_null_value (b);
-  }
-
-  json_builder_set_member_name (b, "rungs");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < a->plan->n_rungs; i++) {
-    const RcxPlanRung *r = &a->plan->rungs[i];
-    const GstStructure *s = a->rungs[i].report;
-    g_autofree gchar *playlist = g_strdup_printf ("%s/%s", r->folder,
-        get_string (s, RCX_FIELD_PLAYLIST));
-    g_autofree gchar *location = rcx_store_get_uri (store, playlist);
-
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, r->desc->name);
-    json_builder_set_member_name (b, "width");
-    json_builder_add_int_value (b, r->width);
-    json_builder_set_member_name (b, "height");
-    json_builder_add_int_value (b, r->height);
-    json_builder_set_member_name (b, "playlist");
-    json_builder_add_string_value (b, location);
-    json_builder_set_member_name (b, "target_bitrate");
-    json_builder_add_int_value (b, (gint64) r->desc->bitrate * 1000);
-    json_builder_set_member_name (b, "target_peak_bitrate");
-    json_builder_add_int_value (b, (gint64) r->desc->peak_bitrate * 1000);
-    json_builder_set_member_name (b, "bandwidth");
-    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_BANDWIDTH));
-    json_builder_set_member_name (b, "average_bandwidth");
-    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_AVERAGE_BANDWIDTH));
-    json_builder_set_member_name (b, "codecs");
-    json_builder_add_string_value (b, get_string (s, RCX_FIELD_CODECS));
-    json_builder_set_member_name (b, "size");
-    json_builder_add_int_value (b, a->rungs[i].size);
-    json_builder_set_member_name (b, "segments");
-    json_builder_add_int_value (b, get_uint (s, RCX_FIELD_SEGMENTS));
-    json_builder_set_member_name (b, "duration");
-    json_builder_add_double_value (b, get_double (s, RCX_FIELD_DURATION));
-    json_builder_end_object (b);
-  }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
-
-static JsonNode *
-failure_summary (const RcxTranscodeOptions * options, const GError * error,
-    const gchar * encoder, gint64 start_us)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  gboolean interrupted = g_error_matches (error, RCX_TRANSCODE_ERROR,
-      RCX_TRANSCODE_ERROR_INTERRUPTED);
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, interrupted ? "interrupted" : "failed");
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, options->source);
-  json_builder_set_member_name (b, "destination");
-  json_builder_add_string_value (b, options->destination);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, error->message);
-  json_builder_set_member_name (b, "encoder");
-  if (encoder)
-    json_builder_add_string_value (b, encoder);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "master");
-  json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "wall_time");
-  json_builder_add_double_value (b, (g_get_monotonic_time () - start_us) /
-      (gdouble) G_USEC_PER_SEC);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
 }
 
 /* ---- the job ----------------------------------------------------------- */
@@ -1206,9 +656,9 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
       gboolean thumb_ok;
 
       /* Thumbnail, then the master playlist last. */
-      ok = store_thumbnail (&a, store, &thumb_ok, &local);
+      ok = rcx_publish_thumbnail (&a, store, &thumb_ok, &local);
       if (ok && !g_cancellable_is_cancelled (options->cancellable)) {
-        master = master_playlist (&a);
+        master = rcx_publish_master_playlist (&a);
         bytes = g_bytes_new_take (master, strlen (master));
         master = NULL;
         ok = rcx_store_put (store, desc->output.master, bytes,
@@ -1220,13 +670,15 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
         ok = FALSE;
       }
       if (ok)
-        result = summary (&a, store, fallback_reason, thumb_ok, start_us);
+        result =
+            rcx_transcode_summary (&a, store, fallback_reason, thumb_ok,
+            start_us);
       else if (local->domain != RCX_TRANSCODE_ERROR)
         g_prefix_error (&local, "storing the outputs: ");
     }
     rcx_progress_free (a.progress);
     if (!ok)
-      unpublish (&a);
+      rcx_publish_unpublish (&a);
 
     if (!ok && a.device_failure && !g_error_matches (local,
             RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INTERRUPTED)
@@ -1254,7 +706,8 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
 
 failed:
   if (failure_out)
-    *failure_out = failure_summary (options, local, encoder_name, start_us);
+    *failure_out =
+        rcx_transcode_failure_summary (options, local, encoder_name, start_us);
   g_propagate_error (error, g_steal_pointer (&local));
   return NULL;
 }
