@@ -715,6 +715,8 @@ gst_job_status_class_init (GstJobStatusClass * klass)
    * Seconds between two progress writes to the database; every write is
    * also a heartbeat (it moves jobs.updated_at even while no percent is
    * known). Values under 0.05 count as 0.05.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_DB_INTERVAL,
       g_param_spec_double ("db-interval", "Database interval",
