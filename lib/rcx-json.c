@@ -15,9 +15,6 @@ typedef enum
   SCAN_VALUE,
   SCAN_DQ_STRING,
   SCAN_DQ_ESCAPE,
-  SCAN_SQ_STRING,
-  SCAN_COMMENT,
-  SCAN_COMMENT_STAR,
 } ScanState;
 
 /* Where the scan is in the top-level value */
@@ -25,7 +22,7 @@ typedef enum
 {
   ROOT_NONE,                    /* not started */
   ROOT_SCALAR,                  /* in a number or literal */
-  ROOT_DONE,                    /* ended: only space and comments may follow */
+  ROOT_DONE,                    /* ended: only space may follow */
 } RootState;
 
 static gint
@@ -98,16 +95,15 @@ rcx_json_check (const gchar * data, gsize length, gsize max_size,
     switch (state) {
       case SCAN_VALUE:
         if (depth == 0) {
-          gboolean space = c == ' ' || c == '\t' || c == '\r' || c == '\n'
-              || (c == '/' && i + 1 < length && data[i + 1] == '*');
+          gboolean space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
 
           /* json-glib 1.6 leaks the first value when more follows it */
           if (root == ROOT_SCALAR && space)
             root = ROOT_DONE;
           else if ((root == ROOT_DONE && !space) || (root == ROOT_SCALAR
-                  && strchr ("[]{}\"',:", c) != NULL))
+                  && strchr ("[]{}\",:", c) != NULL))
             return invalid_at (error, "data after the JSON document", i);
-          else if (root == ROOT_NONE && !space && strchr ("[{\"'", c) == NULL)
+          else if (root == ROOT_NONE && !space && strchr ("[{\"", c) == NULL)
             root = ROOT_SCALAR;
         }
         if (c == '[' || c == '{') {
@@ -124,13 +120,10 @@ rcx_json_check (const gchar * data, gsize length, gsize max_size,
             root = ROOT_DONE;
         } else if (c == '"') {
           state = SCAN_DQ_STRING;
-        } else if (c == '\'') {
-          /* json-glib 1.6 (GScanner) takes single-quoted strings */
-          state = SCAN_SQ_STRING;
-        } else if (c == '/' && i + 1 < length && data[i + 1] == '*') {
-          /* ... and C comments */
-          state = SCAN_COMMENT;
-          i++;
+        } else if (c == '\'' || c == '/') {
+          /* GScanner's single-quoted strings and C comments: not JSON */
+          return invalid_at (error, "not standard JSON (a single-quoted "
+              "string or a comment)", i);
         }
         break;
       case SCAN_DQ_STRING:
@@ -153,24 +146,6 @@ rcx_json_check (const gchar * data, gsize length, gsize max_size,
           i += n - 1;
         }
         state = SCAN_DQ_STRING;
-        break;
-      case SCAN_SQ_STRING:
-        /* GScanner's single-quoted strings have no escapes */
-        if (c == '\'') {
-          state = SCAN_VALUE;
-          if (depth == 0)
-            root = ROOT_DONE;
-        }
-        break;
-      case SCAN_COMMENT:
-        if (c == '*')
-          state = SCAN_COMMENT_STAR;
-        break;
-      case SCAN_COMMENT_STAR:
-        if (c == '/')
-          state = SCAN_VALUE;
-        else if (c != '*')
-          state = SCAN_COMMENT;
         break;
     }
   }

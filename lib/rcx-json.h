@@ -4,11 +4,13 @@
  * json-glib 1.6's parser recurses once per nesting level: JSON nested
  * 120,000 deep (240 KB of '[') overflows the stack. rcx_json_parse()
  * measures size and nesting with a flat scan first and hands json-glib
- * only what it can parse safely. The scan follows json-glib 1.6's lexical
- * grammar (double-quoted strings with backslash escapes, single-quoted
- * strings, C comments): a bracket inside a string or comment is not
- * structure. Where it is unsure it counts a bracket, so a mistake can only
- * refuse a document, never let a deep one through.
+ * only what it can parse safely. Only standard JSON gets through:
+ * json-glib 1.6's lexer (GScanner) also takes single-quoted strings and C
+ * comments, and leaks on some of them (found by the fuzzers), so a single
+ * quote or a '/' outside a string refuses the document; none of our peers
+ * or descriptions uses either. A bracket inside a string is not structure.
+ * Where it is unsure the scan counts a bracket, so a mistake can only refuse
+ * a document, never let a deep one through.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

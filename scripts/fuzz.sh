@@ -8,20 +8,26 @@
 # Prints one line per target: runs, cov (edges covered) and ft (features)
 # from libFuzzer's final stats, and the crashes found.
 #
-# usage: scripts/fuzz.sh [--seconds N] [--runs N] [TARGET...]
+# usage: scripts/fuzz.sh [--seconds N] [--runs N] [--seed N] [TARGET...]
 #   --seconds N  time per target (default 20)
-#   --runs N     a fixed number of runs per target instead (reproducible)
+#   --runs N     a fixed number of runs per target instead
+#   --seed N     libFuzzer's random seed (default: a new one each run);
+#                with --runs, the same inputs every time (the test suite's
+#                run: what passed here passes in CI; longer exploring runs
+#                are by hand, without a seed)
 #   TARGET       names from tests/fuzz/meson.build (default: all)
 set -eu
 cd "$(dirname "$0")/.."
 
 seconds=20
 runs=
+seed=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --seed) seed="$2"; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -74,7 +80,7 @@ for name in "$@"; do
     limit="-max_total_time=$seconds"
   fi
   status=0
-  "$bin" "$limit" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  "$bin" "$limit" -seed="$seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$scratch" "$seeds" >"$log" 2>&1 || status=$?
   rm -rf "$scratch"
