@@ -66,9 +66,13 @@ if [ ! -x "$RUNNER" ]; then
   BUILD="$ROOT/build"
   RUNNER="$BUILD/runner/rugbycodex-runner"
 fi
+SRC="$BUILD/bench/gpu-1080p30-${SECONDS_CLIP}s.mp4"
+# ffmpeg only makes the clip: a host that has it cached needs no ffmpeg
+need_ffmpeg=""
+[ -f "$SRC" ] || need_ffmpeg="ffmpeg"
 missing=""
 for p in gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav ffmpeg python3-gi gir1.2-gstreamer-1.0; do
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav $need_ffmpeg python3-gi gir1.2-gstreamer-1.0; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -82,7 +86,19 @@ if [ "$have_gpu" -eq 1 ] && ! ldconfig -p | grep -q 'libnvrtc\.so'; then
   $SUDO apt-get install -y -q --no-install-recommends libnvrtc11.2 >/dev/null 2>&1 ||
     echo "gpu-check: libnvrtc11.2 not installable (enable non-free); cudascale may be missing"
 fi
+# GStreamer 1.22 dlopen()s the unversioned "libnvrtc.so", which only the CUDA
+# development packages provide; Debian's libnvrtc11.2 has the SONAME alone, and
+# without NVRTC nvcodec registers no cudascale/cudaconvert.
+if [ -z "${GST_CUDA_NVRTC_LIBNAME:-}" ] && ! ldconfig -p | grep -q 'libnvrtc\.so '; then
+  nvrtc=$(ldconfig -p | sed -n 's/^[[:space:]]*\(libnvrtc\.so\.[0-9.]*\) .*/\1/p' | head -n 1)
+  if [ -n "$nvrtc" ]; then
+    export GST_CUDA_NVRTC_LIBNAME="$nvrtc"
+    echo "gpu-check: GST_CUDA_NVRTC_LIBNAME=$nvrtc (no unversioned libnvrtc.so here)"
+  fi
+fi
 export GST_PLUGIN_PATH="$BUILD/plugins"
+# the descriptions of this checkout, also for a runner built elsewhere
+export RCX_PIPELINES_DIR="${RCX_PIPELINES_DIR:-$ROOT/pipelines}"
 export GST_REGISTRY="$BUILD/bench/gpu-registry.bin"
 mkdir -p "$BUILD/bench"
 PY=/usr/bin/python3
@@ -99,7 +115,6 @@ say "nvcodec elements"
 "$PY" "$HELPER" list
 
 # 3. the clip and the lines
-SRC="$BUILD/bench/gpu-1080p30-${SECONDS_CLIP}s.mp4"
 if [ ! -f "$SRC" ]; then
   ffmpeg -hide_banner -loglevel error -nostdin -y \
     -f lavfi -i "testsrc2=size=1920x1080:rate=30:duration=$SECONDS_CLIP" \

@@ -16,10 +16,20 @@ set -eu
 export GST_REGISTRY
 rm -f "$GST_REGISTRY"
 # gst-inspect-1.0 of one plugin scans them all and writes the registry.
-if gst-inspect-1.0 nvcodec 2>/dev/null | grep -q 'nvh264enc'; then
-  echo "rcx-entrypoint: nvcodec: NVENC/NVDEC elements available" >&2
+# The nvenc entry of the ladder needs all four: cudascale is registered only
+# when NVRTC loads (GST_CUDA_NVRTC_LIBNAME, scripts/packages/image.txt).
+features=$(gst-inspect-1.0 nvcodec 2>/dev/null || true)
+missing=""
+for element in nvh264dec nvh264enc cudaupload cudascale; do
+  printf '%s\n' "$features" | grep -q "^ *$element:" || missing="$missing $element"
+done
+if [ -z "$missing" ]; then
+  echo "rcx-entrypoint: nvcodec: NVDEC, CUDA scaling and NVENC available" >&2
 else
-  echo "rcx-entrypoint: nvcodec: no NVENC elements (no NVIDIA GPU or driver mounted): software encoders" >&2
+  case "$missing" in
+    *nvh264enc*) echo "rcx-entrypoint: nvcodec: no NVENC elements (no NVIDIA GPU or driver mounted): software encoders" >&2 ;;
+    *) echo "rcx-entrypoint: nvcodec: NVENC present but missing:$missing (cudascale needs NVRTC, ${GST_CUDA_NVRTC_LIBNAME:-libnvrtc.so}): software encoders" >&2 ;;
+  esac
   if [ "${RCX_REQUIRE_NVCODEC:-0}" = 1 ]; then
     echo "rcx-entrypoint: RCX_REQUIRE_NVCODEC=1: refusing to start" >&2
     exit 2

@@ -138,6 +138,11 @@ class ContainerTest(JobRows, unittest.TestCase):
         self.assertEqual(cfg["Entrypoint"][:2], ["/usr/bin/tini", "--"])
         self.assertEqual(cfg["Cmd"], ["worker"])
         self.assertIn("NVIDIA_DRIVER_CAPABILITIES=compute,video,utility", cfg["Env"])
+        # the NVRTC that cudascale needs resolves by the name the image gives GStreamer
+        r = podman("run", "--rm", "--entrypoint", "sh", IMAGE, "-c",
+                   'ldconfig -p | grep -F " $GST_CUDA_NVRTC_LIBNAME " && test -n "$GST_CUDA_NVRTC_LIBNAME"',
+                   check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(cfg["User"], "rcx")
         # podman keeps a docker-format image's HEALTHCHECK beside Config
         health = image.get("Healthcheck") or cfg.get("Healthcheck")

@@ -306,6 +306,19 @@ class DockerfileTest(unittest.TestCase):
         self.assertIn('ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/rcx-entrypoint"]', final)
         self.assertIn('CMD ["/usr/bin/rugbycodex-runner", "health"]', final)
 
+    def test_nvrtc_for_cuda_scaling(self):
+        # nvcodec registers cudascale only when GStreamer 1.22 can dlopen NVRTC,
+        # by GST_CUDA_NVRTC_LIBNAME or else the unversioned libnvrtc.so that no
+        # runtime package ships: the name must be the SONAME of the package
+        # the image installs, from a component the image enables
+        final = self.stages[1]
+        m = re.search(r"GST_CUDA_NVRTC_LIBNAME=libnvrtc\.so\.(\d+\.\d+)\b", final)
+        self.assertIsNotNone(m, "GST_CUDA_NVRTC_LIBNAME is set in the final stage")
+        with open(os.path.join(cfnspec.SOURCE_DIR, "scripts", "packages", "image.txt"), encoding="utf-8") as f:
+            packages = re.sub(r"#.*", "", f.read()).split()
+        self.assertIn(f"libnvrtc{m.group(1)}", packages)
+        self.assertIn("main non-free", final)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
