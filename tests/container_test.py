@@ -140,7 +140,7 @@ class ContainerTest(JobRows, unittest.TestCase):
         self.assertIn("NVIDIA_DRIVER_CAPABILITIES=compute,video,utility", cfg["Env"])
         # the NVRTC that cudascale needs resolves by the name the image gives GStreamer
         r = podman("run", "--rm", "--entrypoint", "sh", IMAGE, "-c",
-                   'ldconfig -p | grep -F " $GST_CUDA_NVRTC_LIBNAME " && test -n "$GST_CUDA_NVRTC_LIBNAME"',
+                   'test -n "$GST_CUDA_NVRTC_LIBNAME" && ldconfig -p | grep "^[[:space:]]*$GST_CUDA_NVRTC_LIBNAME "',
                    check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(cfg["User"], "rcx")
