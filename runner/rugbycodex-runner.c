@@ -14,7 +14,6 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 #include <locale.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -592,12 +591,6 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   g_log_set_writer_func (log_writer, &log_settings, NULL);
-  /* Raw video frames (3 MB at 1080p) come and go by the thousand: a fixed
-   * threshold keeps them in mmap()ed chunks that go back to the system when
-   * freed, where glibc's default (raised to the largest chunk freed) moves
-   * them into its arenas, which keep them resident: 32 MB less peak RSS on
-   * the 1080p ladder for no measured CPU (docs/performance.md). */
-  mallopt (M_MMAP_THRESHOLD, 1024 * 1024);
 
   if (argc < 2) {
     print_error ("no command given");
