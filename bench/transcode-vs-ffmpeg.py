@@ -25,6 +25,12 @@ CPU. As the x264 work is the same on both sides, no pipeline can finish
 before x264 CPU / cores; the "floor" line gives that bound as a ratio of
 ffmpeg's wall time.
 
+The peak-RSS floor the same way: x264enc keeps each raw frame it has handed
+to x264 until x264 returns the encoded picture, although x264 copied it in;
+ffmpeg frees it at once. bench/x264enc_held.py counts those frames on our
+own line; ffmpeg's peak plus them is what our peak can't go below without a
+change to x264enc ("rss floor" line; --skip held leaves it out).
+
 Memory and speed experiments run side by side with the others, in the same
 rotation (wall times on a shared machine are only comparable that way):
 --variant runs ours again with extra environment variables (e.g.
@@ -189,6 +195,13 @@ def main():
         bare = timed(ffmpeg_no_encode(src))
         print(f"  ffmpeg without encoders: {bare['wall']:.2f} s wall, {bare['cpu']:.2f} s CPU, exit {bare['rc']}",
               flush=True)
+        held = None
+        if "held" not in args.skip.split(","):
+            r = subprocess.run([os.path.join(HERE, "x264enc_held.py"), "--build", args.build, src],
+                               capture_output=True, text=True, env=env)
+            print("  " + r.stdout.strip().replace("\n", "\n  "), flush=True)
+            m = re.search(r"^held_mb=([0-9.]+)$", r.stdout, re.M)
+            held = float(m.group(1)) if m else None
         load = open("/proc/loadavg").read().split()[:3]
         print(f"load average after the runs: {' '.join(load)}")
         print(f"{'':11} {'wall s':>8} {'cpu s':>8} {'x realtime':>10} {'peak RSS MB':>12}  exit")
@@ -215,6 +228,11 @@ def main():
                 print(f"x264's share: {x264:.1f} s of ffmpeg's {ff['cpu']:.1f} s CPU (decode + split + scale "
                       f"{bare['cpu']:.1f} s); floor with the same x264 work on {cores} cores: "
                       f"{x264 / cores:.1f} s = {x264 / cores / ff['wall']:.2f}x ffmpeg's wall")
+            if held is not None:
+                floor = ff["rss_mb"] + held
+                print(f"rss floor: ffmpeg's {ff['rss_mb']:.1f} MB + {held:.1f} MB of frames x264enc holds after "
+                      f"x264 copied them = {floor:.1f} MB = {floor / ff['rss_mb']:.2f}x ffmpeg's peak RSS "
+                      f"(ours {ours['rss_mb'] / ff['rss_mb']:.2f}x)")
         for name, (out, _) in runs.items():
             if os.path.isdir(out):
                 rep = hlscheck.check(out, source=src)
