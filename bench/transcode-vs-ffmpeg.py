@@ -211,8 +211,9 @@ def main():
         failed = [name for name, r in best.items() if r["rc"] != 0]
         for name in failed:
             print(f"{name} failed:\n" + best[name]["stderr"][-3000:])
-        ours, ff = best["ours"], best["ffmpeg"]
-        if not failed:
+        # ratios need both sides: --skip ours or ffmpeg leaves the table alone
+        ours, ff = best.get("ours"), best.get("ffmpeg")
+        if not failed and ours and ff:
             for peer in (p for p in ("ffmpeg", "ffmpeg-own") if p in best):
                 ratio = ours["wall"] / best[peer]["wall"]
                 verdict = "meets" if ratio <= 0.7 else "MISSES"
