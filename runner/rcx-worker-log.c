@@ -23,6 +23,7 @@
 #include "rcx-ids.h"
 #include "rcx-job-message.h"
 #include "rcx-jobs.h"
+#include "rcx-log.h"
 #include "rcx-postgrest.h"
 #include "rcx-retry.h"
 #include "rcx-sqs.h"
@@ -103,30 +104,16 @@ GLogWriterOutput
 rcx_worker_log_writer (GLogLevelFlags level, const GLogField * fields,
     gsize n_fields, gpointer user_data)
 {
-  const gchar *message = NULL;
-  const gchar *domain = NULL;
-  const gchar *name;
+  RcxLogEntry entry;
 
   if ((level & G_LOG_LEVEL_DEBUG) && !g_getenv ("G_MESSAGES_DEBUG"))
     return G_LOG_WRITER_HANDLED;
   if ((level & G_LOG_LEVEL_INFO) && !g_getenv ("RCX_WORKER_VERBOSE"))
     return G_LOG_WRITER_HANDLED;
-  for (gsize i = 0; i < n_fields; i++) {
-    if (strcmp (fields[i].key, "MESSAGE") == 0)
-      message = fields[i].value;
-    else if (strcmp (fields[i].key, "GLIB_DOMAIN") == 0)
-      domain = fields[i].value;
-  }
-  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
-    name = "error";
-  else if (level & G_LOG_LEVEL_WARNING)
-    name = "warning";
-  else if (level & G_LOG_LEVEL_MESSAGE)
-    name = "info";
-  else
-    name = "debug";
-  rcx_worker_emit (name, "log", NULL, NULL, rcx_worker_fields_new ("message",
-          message, "domain", domain, NULL));
+  rcx_log_entry_init (&entry, level, fields, n_fields);
+  rcx_worker_emit (entry.level, "log", NULL, NULL,
+      rcx_worker_fields_new ("message", entry.message, "domain",
+          entry.domain, NULL));
   return G_LOG_WRITER_HANDLED;
 }
 
