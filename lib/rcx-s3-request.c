@@ -16,118 +16,11 @@
 
 #include "rcx-digest.h"
 #include "rcx-sigv4.h"
+#include "rcx-sigv4-http.h"
 
 #define UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 
 /* ---- one S3 request --------------------------------------------------- */
-
-typedef struct
-{
-  RcxS3Client *client;
-  gchar *host_header;
-  gchar *payload_hash;
-  GCancellable *cancellable;
-} SignData;
-
-static void
-sign_data_free (gpointer data)
-{
-  SignData *sd = data;
-
-  g_free (sd->host_header);
-  g_free (sd->payload_hash);
-  g_clear_object (&sd->cancellable);
-  g_free (sd);
-}
-
-static gboolean
-header_is_signed (const gchar * name)
-{
-  static const gchar *const signed_names[] = { "content-md5", "content-type",
-    "range", "if-match", "if-none-match", "cache-control", NULL
-  };
-  g_autofree gchar *lower = g_ascii_strdown (name, -1);
-
-  return g_str_has_prefix (lower, "x-amz-")
-      || g_strv_contains (signed_names, lower);
-}
-
-typedef struct
-{
-  GArray *headers;              /* RcxHeader */
-} CollectData;
-
-static void
-collect_header (const char *name, const char *value, gpointer user_data)
-{
-  CollectData *cd = user_data;
-  RcxHeader h;
-
-  if (!header_is_signed (name))
-    return;
-  h.name = name;
-  h.value = value;
-  g_array_append_val (cd->headers, h);
-}
-
-static gboolean
-s3_prepare (RcxHttpRequest * request, SoupMessage * msg, GDateTime * now,
-    guint attempt, gpointer user_data, GError ** error)
-{
-  SignData *sd = user_data;
-  SoupMessageHeaders *hdrs = soup_message_get_request_headers (msg);
-  g_auto (RcxCredentials) creds = { 0, };
-  g_autoptr (GError) creds_error = NULL;
-  g_autofree gchar *amz_date = rcx_sigv4_amz_date (now);
-  g_autofree gchar *authorization = NULL;
-  g_autoptr (GArray) headers = g_array_new (FALSE, FALSE, sizeof (RcxHeader));
-  CollectData cd = { headers };
-  RcxSigv4Request req = { 0, };
-  RcxSigv4Signer signer = { 0, };
-  GUri *uri = soup_message_get_uri (msg);
-  RcxHeader host = { "host", sd->host_header };
-
-  if (!rcx_credentials_provider_get (sd->client->credentials, &creds,
-          sd->cancellable, &creds_error)) {
-    if (g_error_matches (creds_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      g_propagate_error (error, g_steal_pointer (&creds_error));
-    else
-      rcx_s3_set_error (error, RCX_S3_ERROR_SETTINGS, 0, NULL, NULL,
-          "no S3 credentials: %s", creds_error->message);
-    return FALSE;
-  }
-
-  soup_message_headers_replace (hdrs, "Host", sd->host_header);
-  soup_message_headers_replace (hdrs, "x-amz-date", amz_date);
-  soup_message_headers_replace (hdrs, "x-amz-content-sha256", sd->payload_hash);
-  if (creds.session_token != NULL)
-    soup_message_headers_replace (hdrs, "x-amz-security-token",
-        creds.session_token);
-  else
-    soup_message_headers_remove (hdrs, "x-amz-security-token");
-
-  g_array_append_val (headers, host);
-  soup_message_headers_foreach (hdrs, collect_header, &cd);
-
-  req.method = soup_message_get_method (msg);
-  req.path = g_uri_get_path (uri)[0] ? g_uri_get_path (uri) : "/";
-  req.query = g_uri_get_query (uri);
-  req.headers = (const RcxHeader *) headers->data;
-  req.n_headers = headers->len;
-  req.payload_hash = sd->payload_hash;
-  req.normalize_path = FALSE;
-  req.double_encode_path = FALSE;
-
-  signer.access_key = creds.access_key;
-  signer.secret_key = creds.secret_key;
-  signer.session_token = creds.session_token;
-  signer.region = sd->client->region;
-  signer.service = "s3";
-
-  authorization = rcx_sigv4_authorization (&signer, now, &req);
-  soup_message_headers_replace (hdrs, "Authorization", authorization);
-  return TRUE;
-}
 
 /* S3 may answer 200 to CompleteMultipartUpload and put an <Error> in the
  * body: classify that as the error it is. Expired temporary credentials are
@@ -249,7 +142,8 @@ rcx_s3_send (RcxS3Client * client, S3Call * call,
   g_autoptr (GError) local_error = NULL;
   g_autofree gchar *payload_hash = NULL;
   g_autofree gchar *content_md5 = NULL;
-  SignData *sd;
+  g_autofree gchar *host = NULL;
+  RcxSigv4Http *sign;
   guint i, round;
   gint64 started = g_get_monotonic_time ();
 
@@ -299,11 +193,13 @@ rcx_s3_send (RcxS3Client * client, S3Call * call,
     return NULL;
   }
 
-  sd = g_new0 (SignData, 1);
-  sd->client = client;
-  sd->host_header = host_header (client, call->bucket);
-  sd->payload_hash = g_steal_pointer (&payload_hash);
-  sd->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
+  host = host_header (client, call->bucket);
+  sign = rcx_sigv4_http_new ("s3", client->credentials, client->region, host,
+      payload_hash, cancellable);
+  sign->s3 = TRUE;
+  sign->error_domain = RCX_S3_ERROR;
+  sign->error_code = RCX_S3_ERROR_SETTINGS;
+  sign->error_prefix = "no S3 credentials";
 
   if (call->body != NULL)
     rcx_http_request_set_body (request, call->content_type, call->body);
@@ -314,7 +210,8 @@ rcx_s3_send (RcxS3Client * client, S3Call * call,
   }
   if (content_md5 != NULL)
     rcx_http_request_set_header (request, "Content-MD5", content_md5);
-  rcx_http_request_set_prepare_func (request, s3_prepare, sd, sign_data_free);
+  rcx_http_request_set_prepare_func (request, rcx_sigv4_http_sign, sign,
+      rcx_sigv4_http_free);
   rcx_http_request_set_classify_func (request, s3_classify, client, NULL);
 
   for (round = 1;; round++) {

@@ -14,97 +14,12 @@
 #include "rcx-credentials.h"
 #include "rcx-http.h"
 #include "rcx-sigv4.h"
+#include "rcx-sigv4-http.h"
 
 #define JSON_CONTENT_TYPE "application/x-amz-json-1.0"
 #define READ_CHUNK (64 * 1024)
 
 /* ---- one call --------------------------------------------------------- */
-
-typedef struct
-{
-  RcxSqsClient *client;
-  gchar *target;
-  gchar *payload_hash;
-  GCancellable *cancellable;
-} SignData;
-
-static void
-sign_data_free (gpointer data)
-{
-  SignData *sd = data;
-
-  g_free (sd->target);
-  g_free (sd->payload_hash);
-  g_clear_object (&sd->cancellable);
-  g_free (sd);
-}
-
-static gboolean
-sqs_prepare (RcxHttpRequest * request, SoupMessage * msg, GDateTime * now,
-    guint attempt, gpointer user_data, GError ** error)
-{
-  SignData *sd = user_data;
-  SoupMessageHeaders *hdrs = soup_message_get_request_headers (msg);
-  g_auto (RcxCredentials) creds = { 0, };
-  g_autoptr (GError) creds_error = NULL;
-  g_autofree gchar *amz_date = rcx_sigv4_amz_date (now);
-  g_autofree gchar *authorization = NULL;
-  RcxHeader headers[5];
-  RcxSigv4Request req = { 0, };
-  RcxSigv4Signer signer = { 0, };
-  gsize n = 0;
-
-  if (!rcx_credentials_provider_get (sd->client->credentials, &creds,
-          sd->cancellable, &creds_error)) {
-    if (g_error_matches (creds_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      g_propagate_error (error, g_steal_pointer (&creds_error));
-    else
-      rcx_sqs_set_error (error, RCX_SQS_ERROR_SETTINGS, 0, NULL, NULL, NULL,
-          "no AWS credentials for SQS: %s", creds_error->message);
-    return FALSE;
-  }
-
-  soup_message_headers_replace (hdrs, "Host", sd->client->host_header);
-  soup_message_headers_replace (hdrs, "X-Amz-Date", amz_date);
-  if (creds.session_token != NULL)
-    soup_message_headers_replace (hdrs, "X-Amz-Security-Token",
-        creds.session_token);
-  else
-    soup_message_headers_remove (hdrs, "X-Amz-Security-Token");
-
-  /* sorted by name, as SignedHeaders lists them */
-  headers[n++] = (RcxHeader) {
-  "content-type", JSON_CONTENT_TYPE};
-  headers[n++] = (RcxHeader) {
-  "host", sd->client->host_header};
-  headers[n++] = (RcxHeader) {
-  "x-amz-date", amz_date};
-  if (creds.session_token != NULL)
-    headers[n++] = (RcxHeader) {
-    "x-amz-security-token", creds.session_token};
-  headers[n++] = (RcxHeader) {
-  "x-amz-target", sd->target};
-
-  req.method = "POST";
-  req.path = g_uri_get_path (soup_message_get_uri (msg));
-  if (req.path[0] == '\0')
-    req.path = "/";
-  req.headers = headers;
-  req.n_headers = n;
-  req.payload_hash = sd->payload_hash;
-  req.normalize_path = TRUE;
-  req.double_encode_path = TRUE;
-
-  signer.access_key = creds.access_key;
-  signer.secret_key = creds.secret_key;
-  signer.session_token = creds.session_token;
-  signer.region = sd->client->region;
-  signer.service = "sqs";
-
-  authorization = rcx_sigv4_authorization (&signer, now, &req);
-  soup_message_headers_replace (hdrs, "Authorization", authorization);
-  return TRUE;
-}
 
 /* The `__type` code of an error reply, else what rcx-http found. */
 static gchar *
@@ -267,7 +182,9 @@ sqs_call (RcxSqsClient * client, const gchar * op, const gchar * queue_url,
   g_autoptr (GBytes) body = NULL;
   gchar *json;
   gsize json_len;
-  SignData *sd;
+  g_autofree gchar *target = NULL;
+  g_autofree gchar *payload_hash = NULL;
+  RcxSigv4Http *sign;
 
   if (queue_url == NULL)
     queue_url = client->queue_url;
@@ -295,17 +212,20 @@ sqs_call (RcxSqsClient * client, const gchar * op, const gchar * queue_url,
         "SQS %s: cannot build a request for %s", op, client->post_uri);
     return NULL;
   }
-  sd = g_new0 (SignData, 1);
-  sd->client = client;
-  sd->target = g_strconcat ("AmazonSQS.", op, NULL);
-  sd->payload_hash = rcx_sha256_hex ((const guint8 *) json, json_len);
-  sd->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
-  rcx_http_request_set_header (request, "X-Amz-Target", sd->target);
+  target = g_strconcat ("AmazonSQS.", op, NULL);
+  payload_hash = rcx_sha256_hex ((const guint8 *) json, json_len);
+  sign = rcx_sigv4_http_new ("sqs", client->credentials, client->region,
+      client->host_header, payload_hash, cancellable);
+  sign->error_domain = RCX_SQS_ERROR;
+  sign->error_code = RCX_SQS_ERROR_SETTINGS;
+  sign->error_prefix = "no AWS credentials for SQS";
+  rcx_http_request_set_header (request, "X-Amz-Target", target);
   /* ask for query-compatible error codes in x-amzn-query-error, like the
    * SDKs of awsQueryCompatible services */
   rcx_http_request_set_header (request, "x-amzn-query-mode", "true");
   rcx_http_request_set_body (request, JSON_CONTENT_TYPE, body);
-  rcx_http_request_set_prepare_func (request, sqs_prepare, sd, sign_data_free);
+  rcx_http_request_set_prepare_func (request, rcx_sigv4_http_sign, sign,
+      rcx_sigv4_http_free);
   rcx_http_request_set_classify_func (request, sqs_classify, client, NULL);
 
   response = rcx_http_client_send_streaming (long_poll ? client->poll_http :
