@@ -180,13 +180,27 @@ rcx_json_parse (const gchar * data, gsize length, gsize max_size,
   return root;
 }
 
-const gchar *
-rcx_json_get_string (JsonObject * object, const gchar * name)
+gboolean
+rcx_json_lookup_string (JsonObject * object, const gchar * name,
+    const gchar ** out)
 {
   JsonNode *node = json_object_get_member (object, name);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
+    return FALSE;
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+const gchar *
+rcx_json_get_string (JsonObject * object, const gchar * name)
+{
+  const gchar *value;
+
+  rcx_json_lookup_string (object, name, &value);
+  return value;
 }

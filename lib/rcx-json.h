@@ -56,4 +56,10 @@ JsonNode *rcx_json_parse (const gchar * data, gsize length, gsize max_size,
  * g_return_if_fail'ed on the member's type, which outside bytes choose). */
 const gchar *rcx_json_get_string (JsonObject * object, const gchar * name);
 
+/* Strict form for replies whose schema is fixed: @out is the string held
+ * by @object's member @name, or NULL when the member is absent or null;
+ * FALSE (and @out NULL) when it holds anything else. */
+gboolean rcx_json_lookup_string (JsonObject * object, const gchar * name,
+    const gchar ** out);
+
 G_END_DECLS

@@ -43,23 +43,6 @@ parse_object (const gchar * data, gsize len, JsonObject ** root,
   return g_steal_pointer (&node);
 }
 
-/* A string member: TRUE with *out = NULL when absent or null; FALSE when
- * it holds something else. */
-static gboolean
-member_string (JsonObject * obj, const gchar * name, const gchar ** out)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return FALSE;
-  *out = json_node_get_string (node);
-  return TRUE;
-}
-
 /* An object member (NULL when absent or null); FALSE when not an object. */
 static gboolean
 member_object (JsonObject * obj, const gchar * name, JsonObject ** out)
@@ -128,10 +111,10 @@ parse_message (JsonNode * node, GError ** error)
     return NULL;
   }
   obj = json_node_get_object (node);
-  if (!member_string (obj, "MessageId", &id)
-      || !member_string (obj, "ReceiptHandle", &handle)
-      || !member_string (obj, "Body", &body)
-      || !member_string (obj, "MD5OfBody", &md5)
+  if (!rcx_json_lookup_string (obj, "MessageId", &id)
+      || !rcx_json_lookup_string (obj, "ReceiptHandle", &handle)
+      || !rcx_json_lookup_string (obj, "Body", &body)
+      || !rcx_json_lookup_string (obj, "MD5OfBody", &md5)
       || !member_object (obj, "Attributes", &attrs)) {
     invalid_reply (error, "a message member has the wrong type");
     return NULL;
@@ -151,9 +134,10 @@ parse_message (JsonNode * node, GError ** error)
   msg->body = g_strdup (body);
   msg->md5_of_body = g_strdup (md5);
   if (attrs != NULL) {
-    if (!member_string (attrs, "ApproximateReceiveCount", &count)
-        || !member_string (attrs, "SentTimestamp", &sent)
-        || !member_string (attrs, "ApproximateFirstReceiveTimestamp", &first)) {
+    if (!rcx_json_lookup_string (attrs, "ApproximateReceiveCount", &count)
+        || !rcx_json_lookup_string (attrs, "SentTimestamp", &sent)
+        || !rcx_json_lookup_string (attrs,
+            "ApproximateFirstReceiveTimestamp", &first)) {
       invalid_reply (error, "a message attribute is not a string");
       return NULL;
     }
@@ -265,8 +249,9 @@ rcx_sqs_parse_send_reply (const gchar * data, gsize len, const gchar * body,
   parser = parse_object (data, len, &root, error);
   if (parser == NULL)
     return NULL;
-  if (!member_string (root, "MessageId", &id)
-      || !member_string (root, "MD5OfMessageBody", &md5) || id == NULL) {
+  if (!rcx_json_lookup_string (root, "MessageId", &id)
+      || !rcx_json_lookup_string (root, "MD5OfMessageBody", &md5)
+      || id == NULL) {
     invalid_reply (error, "no MessageId");
     return NULL;
   }
@@ -292,10 +277,10 @@ rcx_sqs_parse_error_reply (const gchar * data, gsize len, gchar ** code,
   parser = parse_object (data, len, &root, NULL);
   if (parser == NULL)
     return FALSE;
-  if (!member_string (root, "__type", &type) || type == NULL)
-    member_string (root, "code", &type);
-  if (!member_string (root, "message", &msg) || msg == NULL)
-    member_string (root, "Message", &msg);
+  if (!rcx_json_lookup_string (root, "__type", &type) || type == NULL)
+    rcx_json_lookup_string (root, "code", &type);
+  if (!rcx_json_lookup_string (root, "message", &msg) || msg == NULL)
+    rcx_json_lookup_string (root, "Message", &msg);
   if (type != NULL && *type != '\0') {
     const gchar *hash = strrchr (type, '#');
 
