@@ -122,7 +122,7 @@ pipeline_print (RunnerOptions * o)
       return EXIT_USAGE;
     }
     if (!uri || !rcx_probe_source (uri, o->endpoint_uri, o->probe_timeout,
-            &source, &error)) {
+            NULL, &source, &error)) {
       rcx_cmd_print_error ("%s: %s", popts.source, error->message);
       return EXIT_JOB_FAILED;
     }

@@ -1,4 +1,9 @@
-/* rcx-probe.c: probing a source with GstDiscoverer.
+/* rcx-probe.c: probing a source with GstDiscoverer, as a GTask.
+ *
+ * The discoverer runs synchronously on the task's thread (it has its own
+ * main context there), bounded by its own timeout. The task returns on
+ * cancel: the caller gets G_IO_ERROR_CANCELLED at once, and an abandoned
+ * probe ends by itself within the timeout, its result dropped.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -144,8 +149,10 @@ on_source_setup (GstDiscoverer * discoverer, GstElement * source,
     g_object_set (source, "endpoint-uri", endpoint_uri, NULL);
 }
 
-gboolean
-rcx_probe_source (const gchar * uri, const gchar * endpoint_uri,
+/* The probe itself, blocking (GstDiscoverer's synchronous mode, which
+ * runs its own main context): on the task's thread. */
+static gboolean
+probe_blocking (const gchar * uri, const gchar * endpoint_uri,
     guint timeout_s, RcxSourceInfo * info, GError ** error)
 {
   g_autoptr (GstDiscoverer) discoverer = NULL;
@@ -195,4 +202,129 @@ rcx_probe_source (const gchar * uri, const gchar * endpoint_uri,
   gst_discoverer_stream_info_list_free (streams);
 
   return TRUE;
+}
+
+/* ---- the probe as a GTask ---------------------------------------------- */
+
+typedef struct
+{
+  gchar *uri;
+  gchar *endpoint_uri;
+  guint timeout_s;
+} ProbeRequest;
+
+static void
+probe_request_free (ProbeRequest * req)
+{
+  g_free (req->uri);
+  g_free (req->endpoint_uri);
+  g_free (req);
+}
+
+static void
+source_info_free (RcxSourceInfo * info)
+{
+  rcx_source_info_clear (info);
+  g_free (info);
+}
+
+static void
+probe_thread (GTask * task, gpointer source_object, gpointer task_data,
+    GCancellable * cancellable)
+{
+  ProbeRequest *req = task_data;
+  RcxSourceInfo *info = g_new0 (RcxSourceInfo, 1);
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = probe_blocking (req->uri, req->endpoint_uri, req->timeout_s, info,
+      &error);
+  /* FALSE: cancelled, the task has already returned G_IO_ERROR_CANCELLED
+   * and nobody waits for this result */
+  if (!g_task_set_return_on_cancel (task, FALSE)) {
+    g_clear_error (&error);
+    source_info_free (info);
+    return;
+  }
+  if (ok) {
+    g_task_return_pointer (task, info, (GDestroyNotify) source_info_free);
+  } else {
+    source_info_free (info);
+    g_task_return_error (task, error);
+  }
+}
+
+void
+rcx_probe_source_async (const gchar * uri, const gchar * endpoint_uri,
+    guint timeout_s, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  ProbeRequest *req = g_new0 (ProbeRequest, 1);
+
+  g_task_set_source_tag (task, rcx_probe_source_async);
+  g_task_set_name (task, "rcx-probe");
+  req->uri = g_strdup (uri);
+  req->endpoint_uri = g_strdup (endpoint_uri);
+  req->timeout_s = timeout_s;
+  g_task_set_task_data (task, req, (GDestroyNotify) probe_request_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, probe_thread);
+}
+
+gboolean
+rcx_probe_source_finish (GAsyncResult * result, RcxSourceInfo * info,
+    GError ** error)
+{
+  RcxSourceInfo *found;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result,
+          rcx_probe_source_async), FALSE);
+
+  memset (info, 0, sizeof *info);
+  info->duration = GST_CLOCK_TIME_NONE;
+  found = g_task_propagate_pointer (G_TASK (result), error);
+  if (!found)
+    return FALSE;
+  *info = *found;
+  g_free (found);
+  return TRUE;
+}
+
+static void
+on_probed (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+gboolean
+rcx_probe_source (const gchar * uri, const gchar * endpoint_uri,
+    guint timeout_s, GCancellable * cancellable, RcxSourceInfo * info,
+    GError ** error)
+{
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+  g_autoptr (GAsyncResult) result = NULL;
+  gboolean pushed = FALSE;
+
+  /* The caller's context when this thread may run it (its other sources,
+   * SIGINT / SIGTERM handlers, keep being dispatched while the probe
+   * runs), else one of our own. */
+  if (!g_main_context_acquire (context)) {
+    g_main_context_unref (context);
+    context = g_main_context_new ();
+    g_main_context_push_thread_default (context);
+    g_main_context_acquire (context);
+    pushed = TRUE;
+  }
+  rcx_probe_source_async (uri, endpoint_uri, timeout_s, cancellable,
+      on_probed, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_release (context);
+  if (pushed)
+    g_main_context_pop_thread_default (context);
+  return rcx_probe_source_finish (result, info, error);
 }

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <gio/gio.h>
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
@@ -29,14 +30,30 @@ typedef struct {
   guint audio_channels;
 } RcxSourceInfo;
 
-/* Probes @uri (a file:// or s3:// URI), waiting at most @timeout_s seconds.
- * @endpoint_uri (may be NULL) is set as the source element's endpoint-uri
- * property (in the discoverer's source-setup: the configuration reaches
- * the element as a property, never through the environment). Fails with a
+/* Probes @uri (a file:// or s3:// URI) on a thread of its own, waiting at
+ * most @timeout_s seconds, and calls @callback on the thread-default main
+ * context of the caller. @endpoint_uri (may be NULL) is set as the source
+ * element's endpoint-uri property (in the discoverer's source-setup: the
+ * configuration reaches the element as a property, never through the
+ * environment). Cancelling @cancellable completes the task at once with
+ * G_IO_ERROR_CANCELLED. */
+void rcx_probe_source_async (const gchar * uri, const gchar * endpoint_uri,
+    guint timeout_s, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+
+/* Fills @info (cleared first; rcx_source_info_clear() it). Fails with a
  * one-line reason (GST_STREAM_ERROR / GST_RESOURCE_ERROR /
- * G_IO_ERROR_TIMED_OUT) when the source cannot be read or typed. */
+ * GST_CORE_ERROR_MISSING_PLUGIN / G_IO_ERROR_TIMED_OUT) when the source
+ * cannot be read or typed, G_IO_ERROR_CANCELLED when cancelled. */
+gboolean rcx_probe_source_finish (GAsyncResult * result,
+    RcxSourceInfo * info, GError ** error);
+
+/* The same, blocking: runs the caller's thread-default main context (so
+ * its signal handlers and timeouts keep running, and may cancel
+ * @cancellable) until the probe is done. */
 gboolean rcx_probe_source (const gchar * uri, const gchar * endpoint_uri,
-    guint timeout_s, RcxSourceInfo * info, GError ** error);
+    guint timeout_s, GCancellable * cancellable, RcxSourceInfo * info,
+    GError ** error);
 
 void rcx_source_info_clear (RcxSourceInfo * info);
 

@@ -427,79 +427,22 @@ encoder_by_name (const RcxPipelineDesc * desc, const gchar * name)
 /* The probe runs on a thread while this one keeps dispatching the main
  * context, so that SIGINT / SIGTERM interrupt a slow probe (an S3 source
  * behind a stalled connection) at once instead of after the probe
- * timeout. An abandoned probe keeps its own reference to its job. */
-typedef struct
-{
-  gchar *uri;
-  gchar *endpoint_uri;
-  guint timeout;
-  RcxSourceInfo info;
-  GError *error;
-  gboolean ok;
-  gint done;
-} ProbeJob;
-
-static void
-probe_job_clear (ProbeJob * job)
-{
-  g_free (job->uri);
-  g_free (job->endpoint_uri);
-  rcx_source_info_clear (&job->info);
-  g_clear_error (&job->error);
-}
-
-static gpointer
-probe_thread (gpointer data)
-{
-  ProbeJob *job = data;
-
-  job->ok = rcx_probe_source (job->uri, job->endpoint_uri, job->timeout,
-      &job->info, &job->error);
-  g_atomic_int_set (&job->done, TRUE);
-  g_main_context_wakeup (NULL);
-  g_atomic_rc_box_release_full (job, (GDestroyNotify) probe_job_clear);
-  return NULL;
-}
-
-static void
-wake_up (GCancellable * cancellable, gpointer user_data)
-{
-  g_main_context_wakeup (NULL);
-}
-
+ * timeout. */
 static gboolean
 probe_interruptible (const RcxTranscodeOptions * options, const gchar * uri,
     RcxSourceInfo * info, GError ** error)
 {
-  ProbeJob *job = g_atomic_rc_box_new0 (ProbeJob);
-  gulong cancel_id;
-  gboolean ok = FALSE;
+  g_autoptr (GError) local = NULL;
 
-  job->uri = g_strdup (uri);
-  job->endpoint_uri = g_strdup (options->endpoint_uri);
-  job->timeout = options->probe_timeout;
-  g_thread_unref (g_thread_new ("rcx-probe", probe_thread,
-          g_atomic_rc_box_acquire (job)));
-
-  cancel_id = g_cancellable_connect (options->cancellable,
-      G_CALLBACK (wake_up), NULL, NULL);
-  while (!g_atomic_int_get (&job->done)
-      && !g_cancellable_is_cancelled (options->cancellable))
-    g_main_context_iteration (NULL, TRUE);
-  g_cancellable_disconnect (options->cancellable, cancel_id);
-
-  if (!g_atomic_int_get (&job->done)) {
+  if (rcx_probe_source (uri, options->endpoint_uri, options->probe_timeout,
+          options->cancellable, info, &local))
+    return TRUE;
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_set_error_literal (error, RCX_TRANSCODE_ERROR,
         RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted");
-  } else if (job->ok) {
-    *info = job->info;
-    memset (&job->info, 0, sizeof job->info);
-    ok = TRUE;
-  } else {
-    g_propagate_error (error, g_steal_pointer (&job->error));
-  }
-  g_atomic_rc_box_release_full (job, (GDestroyNotify) probe_job_clear);
-  return ok;
+  else
+    g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
 }
 
 /* After a hardware failure decodebin3 must not pick the device decoder
