@@ -419,6 +419,26 @@ gst_wasabi_src_is_seekable (GstBaseSrc * bsrc)
   return TRUE;
 }
 
+/* GstBaseSrc answers a scheduling query before start() by starting and
+ * stopping the source to learn whether it is random access. uridecodebin
+ * asks as soon as it has made its source, before its source-setup signal
+ * lets the application set endpoint-uri: that start sent a HEAD to the
+ * default endpoint (AWS). An object in S3 is always random access (ranged
+ * GETs; is_seekable is TRUE, the format bytes), so the answer a start
+ * would give is known without a request. */
+static gboolean
+gst_wasabi_src_query (GstBaseSrc * bsrc, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING
+      && !GST_BASE_SRC_IS_STARTED (bsrc)) {
+    gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEEKABLE, 1, -1, 0);
+    gst_query_add_scheduling_mode (query, GST_PAD_MODE_PULL);
+    gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (bsrc, query);
+}
+
 static GstFlowReturn
 gst_wasabi_src_fill (GstBaseSrc * bsrc, guint64 offset, guint length,
     GstBuffer * buf)
@@ -653,6 +673,7 @@ gst_wasabi_src_class_init (GstWasabiSrcClass * klass)
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_wasabi_src_stop);
   basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_wasabi_src_get_size);
   basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_wasabi_src_is_seekable);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_wasabi_src_query);
   basesrc_class->fill = GST_DEBUG_FUNCPTR (gst_wasabi_src_fill);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_wasabi_src_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_wasabi_src_unlock_stop);

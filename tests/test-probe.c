@@ -88,27 +88,39 @@ on_probed (GObject * source, GAsyncResult * result, gpointer user_data)
   *out = g_object_ref (result);
 }
 
-/* The async form, from S3: endpoint-uri reaches wasabisrc (the stub is
- * the only S3 there is). */
+/* The async form, from S3: endpoint-uri reaches wasabisrc before its
+ * first request. The default endpoint (what wasabisrc uses without
+ * endpoint-uri) is a second stub holding the same object: it must see
+ * nothing (uridecodebin's scheduling query used to start wasabisrc before
+ * source-setup, and that start sent a HEAD there). */
 static void
 test_s3_async (void)
 {
   StubServer *server = stub_server_new ();
+  StubServer *fallback = stub_server_new ();
   g_autoptr (GBytes) bytes = clip_bytes ();
   g_autoptr (GAsyncResult) result = NULL;
   g_auto (RcxSourceInfo) info = { 0 };
   g_autoptr (GError) error = NULL;
 
   stub_server_put (server, "/bucket/clip.mp4", bytes);
+  stub_server_put (fallback, "/bucket/clip.mp4", bytes);
+  g_setenv ("AWS_ENDPOINT_URL_S3", stub_server_get_endpoint (fallback), TRUE);
   rcx_probe_source_async ("s3://bucket/clip.mp4",
       stub_server_get_endpoint (server), 10, NULL, on_probed, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
+  g_unsetenv ("AWS_ENDPOINT_URL_S3");
   g_assert_true (rcx_probe_source_finish (result, &info, &error));
   g_assert_no_error (error);
   assert_clip (&info);
   g_assert_cmpuint (stub_server_count (server, "GET", "/bucket/clip.mp4",
           NULL), >, 0);
+  g_assert_cmpuint (stub_server_count (fallback, "HEAD", "/bucket/clip.mp4",
+          NULL), ==, 0);
+  g_assert_cmpuint (stub_server_count (fallback, "GET", "/bucket/clip.mp4",
+          NULL), ==, 0);
+  stub_server_free (fallback);
   stub_server_free (server);
 }
 
