@@ -163,6 +163,17 @@ gst_wasabi_install_connection_properties (GObjectClass * klass)
 void
 gst_wasabi_install_retry_timeout_property (GObjectClass * klass)
 {
+  /**
+   * GstWasabiSink:retry-timeout:
+   *
+   * Seconds the storage may keep failing (5xx, throttling, connection
+   * resets, refused connections) while idempotent requests keep retrying
+   * with capped, jittered backoff once their #GstWasabiSink:retry-attempts
+   * are spent. The window opens when the storage starts failing and closes
+   * with any success; 0: retry-attempts only. Also on wasabihlssink.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_WASABI_PROP_RETRY_TIMEOUT,
       g_param_spec_uint ("retry-timeout", "Retry timeout",
           "Seconds the storage may keep failing (5xx, throttling, resets, "
