@@ -113,7 +113,7 @@ gboolean rcx_attempt_add_pad_probe (GstElement * pipeline,
 
 /* rcx-publish.c */
 void rcx_publish_early_master (Attempt * a);
-void rcx_publish_unpublish (Attempt * a);
+void rcx_publish_unpublish (Attempt * a, GError ** failure);
 gchar *rcx_publish_master_playlist (Attempt * a);
 gboolean rcx_publish_thumbnail (Attempt * a, RcxStore * store,
     gboolean * stored, GError ** error);

@@ -678,7 +678,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
     }
     rcx_progress_free (a.progress);
     if (!ok)
-      rcx_publish_unpublish (&a);
+      rcx_publish_unpublish (&a, &local);
 
     if (!ok && a.device_failure && !g_error_matches (local,
             RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INTERRUPTED)

@@ -24,6 +24,9 @@ PostgREST-compatible test server:
   debug message on;
 - bad ids and a missing configuration are usage errors (exit 2) that touch
   nothing.
+- the storage going away after the first live playlists: the attempt fails
+  and cannot take them down, so the job is released (exit 3), not failed
+  with a half-published stream; a later attempt runs it to the end.
 """
 import json
 import os
@@ -507,6 +510,46 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(json.loads(out)["status"], "released")
         self.assertEqual(self.media(media)["status"], "uploaded")
         self.assertTrue(proxy.requests(method="DELETE"), "no cleanup was tried")
+
+    # -- half-published streams -----------------------------------------------------
+    def test_unpublish_outage_releases_the_job(self):
+        """The storage goes away after the first segments: the attempt fails and
+        its live playlists cannot be deleted. The job is released (exit 3, queued),
+        not failed with a half-published stream; a later attempt re-runs it."""
+        job, media = self.make_job()
+        s3 = self.start(rcxtest.S3rver(buckets=("media",)))
+        proxy = self.start(FaultProxy(s3.port))
+        env = s3.env(proxy.endpoint)
+        env.update(self.env())
+        # no retry window: each request's own attempts only, so the outage
+        # fails the attempt (and the deletes after it) within seconds
+        proc = subprocess.Popen(self.args(job, self.long_clip(), "s3://media/out/", "--retry-timeout", "0"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(rcxtest.stop_process, proc)
+        self.poll(lambda: proxy.requests(method="PUT", path="/180p/index.m3u8") and self.job(job)["progress"] > 0,
+                  90, "a live playlist and progress")
+        self.assertIsNone(proc.poll())
+        proxy.outage(120)
+        out, err = proc.communicate(timeout=90)
+        self.assertEqual(proc.returncode, 3, err[-3000:])
+        summary = json.loads(out)
+        self.assertEqual((summary["status"], summary["failure_kind"]), ("released", "transient"), summary)
+        self.assertIn("could not be reached to take the playlists down", summary["reason"])
+        self.assertIn(".m3u8: ", summary["reason"])
+        self.assertEqual(self.job(job)["state"], "queued")
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        # the deletes were tried, and the live playlist is still up
+        self.assertIn("could not delete 180p/index.m3u8 after the failure", err)
+        keys = {o["Key"] for o in s3.boto3().list_objects_v2(Bucket="media", Prefix="out/")["Contents"]}
+        self.assertIn("out/180p/index.m3u8", keys)
+        # a later attempt (the storage back) runs the job again and replaces it
+        env = s3.env()
+        env.update(self.env())
+        r = self.run_job(job, self.clip, "s3://media/out/", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        playlist = s3.boto3().get_object(Bucket="media", Key="out/180p/index.m3u8")["Body"].read()
+        self.assertIn(b"#EXT-X-ENDLIST", playlist)
 
 
 if __name__ == "__main__":
