@@ -1,6 +1,7 @@
 /* rcx-publish.c: what a transcode stores besides the renditions: the master
  * playlist (early, while transcoding, once every rung reported; and final),
- * the thumbnail, and unpublishing what was stored after a failure.
+ * the thumbnail, and unpublishing what was stored after a failure (or by
+ * an earlier attempt of a job whose attempts ran out).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -186,6 +187,43 @@ rcx_publish_unpublish (Attempt * a, GError ** failure)
 
     g_clear_error (failure);
     *failure = released;
+  }
+}
+
+/* see rcx-transcode.h: a superset of rcx_publish_unpublish's names, as no
+ * plan was made (the source is not probed for a failed job) */
+void
+rcx_transcode_unpublish (const RcxTranscodeOptions * options,
+    GCancellable * cancellable)
+{
+  const RcxPipelineDesc *desc = options->desc;
+  g_autoptr (RcxStore) store = NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_str_has_prefix (options->destination, "s3://")
+      && !g_file_test (options->destination, G_FILE_TEST_IS_DIR))
+    return;
+  if (!(store = rcx_transcode_open_store (options, &error))) {
+    g_warning ("could not take down what an earlier attempt published at "
+        "%s: %s", options->destination, error->message);
+    return;
+  }
+  g_ptr_array_add (names, g_strdup (desc->output.master));
+  for (guint i = 0; i < desc->n_rungs; i++) {
+    g_autofree gchar *folder = rcx_pipeline_desc_rung_folder (desc,
+        &desc->ladder[i]);
+
+    g_ptr_array_add (names, g_strdup_printf ("%s/%s", folder,
+            desc->output.playlist));
+    g_ptr_array_add (names, g_strdup_printf ("%s/%s", folder,
+            desc->output.iframe_playlist));
+  }
+  for (guint i = 0; i < names->len; i++) {
+    g_clear_error (&error);
+    if (!rcx_store_delete (store, names->pdata[i], cancellable, &error))
+      g_warning ("could not delete %s (published by an earlier attempt): %s",
+          (const gchar *) names->pdata[i], error->message);
   }
 }
 

@@ -101,6 +101,9 @@ get_double (const GstStructure * s, const gchar * field)
 
 /* rcx-transcode.c */
 void rcx_attempt_fail (Attempt * a, GError * error);
+/* The destination's store (RCX_TRANSCODE_ERROR_CONFIG when unusable). */
+RcxStore *rcx_transcode_open_store (const RcxTranscodeOptions * options,
+    GError ** error);
 
 /* rcx-transcode-probes.c */
 GstPadProbeReturn rcx_attempt_tee_probe (GstPad * pad, GstPadProbeInfo * info,

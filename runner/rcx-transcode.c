@@ -516,8 +516,9 @@ demote_decoder (const RcxEncoderDesc * enc)
     gst_plugin_feature_set_rank (f, GST_RANK_NONE);
 }
 
-static RcxStore *
-open_store (const RcxTranscodeOptions * options, GError ** error)
+RcxStore *
+rcx_transcode_open_store (const RcxTranscodeOptions * options,
+    GError ** error)
 {
   g_auto (RcxS3Config) s3 = { 0 };
   g_autoptr (GError) local = NULL;
@@ -614,7 +615,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
       source.interlaced ? ", interlaced" : "",
       source.orientation ? ", rotated" : "");
 
-  if (!(store = open_store (options, &local)))
+  if (!(store = rcx_transcode_open_store (options, &local)))
     goto failed;
 
   while (TRUE) {

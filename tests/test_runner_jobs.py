@@ -17,7 +17,8 @@ PostgREST-compatible test server:
 - a claim whose answer was lost (the fault proxy cuts it) is recognised as
   ours when the HTTP client sends it again;
 - a hostile claim answer ([{}]) is an error, not a crash;
-- a job whose attempts are used up is failed with the reason (exit 1);
+- a job whose attempts are used up is failed with the reason (exit 1), and
+  the playlists an earlier attempt left at the destination are deleted;
 - the database going away mid-job does not hold up the transcode; the
   final state lands once it is back;
 - the service key never appears in the runner's output, even with every
@@ -550,6 +551,30 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(self.job(job)["state"], "succeeded")
         playlist = s3.boto3().get_object(Bucket="media", Key="out/180p/index.m3u8")["Body"].read()
         self.assertIn(b"#EXT-X-ENDLIST", playlist)
+
+    def test_exhausted_attempts_take_down_what_an_earlier_attempt_left(self):
+        """An earlier attempt left its live playlists up (killed mid-way, or the
+        storage unreachable when it failed); the job's attempts are used up, so
+        the next claim fails it without running: that run takes them down."""
+        job, media = self.make_job()
+        s3 = self.start(rcxtest.S3rver(buckets=("media",)))
+        client = s3.boto3()
+        live = b"#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXTINF:2.0,\nsegment00000.ts\n"
+        for key in ("out/master.m3u8", "out/180p/index.m3u8", "out/180p/segment00000.ts"):
+            client.put_object(Bucket="media", Key=key, Body=live)
+        with self.conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("UPDATE jobs SET attempts = jobs_max_attempts() WHERE id = %s", (job,))
+            cur.execute("SET session_replication_role = DEFAULT")
+        env = s3.env()
+        env.update(self.env())
+        r = self.run_job(job, self.clip, "s3://media/out/", env=env)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "failed")
+        self.assertEqual(self.job(job)["state"], "failed")
+        keys = {o["Key"] for o in client.list_objects_v2(Bucket="media", Prefix="out/").get("Contents", [])}
+        # the playlists are down; the segments stay (as after a failed attempt)
+        self.assertEqual(keys, {"out/180p/segment00000.ts"})
 
 
 if __name__ == "__main__":
