@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rcx-s3.h"
+#include "test-util.h"
 
 #define OBJECT_SIZE 200000
 #define ETAG "\"b0a1e5\""
@@ -32,11 +33,7 @@ typedef enum
 
 typedef struct
 {
-  GSocketService *service;
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
-  guint16 port;
+  TestSocketServer *socket;
   gchar *endpoint;
   guint8 *object;
   GMutex lock;
@@ -121,33 +118,19 @@ on_run (GThreadedSocketService * service, GSocketConnection * connection,
 {
   Server *self = user_data;
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-  g_autoptr (GDataInputStream) lines = g_data_input_stream_new (in);
-  g_autofree gchar *request = NULL;
-  g_autofree gchar *range = NULL;
-  g_autofree gchar *if_match = NULL;
+  g_auto (GStrv) request = test_http_read_head (connection);
+  const gchar *range = NULL, *if_match = NULL;
   Answer answer = ANSWER_GOOD;
 
-  /* a client that stops reading must not keep this thread for ever */
-  g_socket_set_timeout (g_socket_connection_get_socket (connection), 5);
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines),
-      FALSE);
-  request = g_data_input_stream_read_line (lines, NULL, NULL, NULL);
   if (request == NULL)
     return TRUE;
-  for (;;) {
-    g_autofree gchar *line = g_data_input_stream_read_line (lines, NULL,
-        NULL, NULL);
-
-    if (line == NULL || line[0] == '\0' || strcmp (line, "\r") == 0)
-      break;
-    g_strchomp (line);
-    if (g_ascii_strncasecmp (line, "Range: ", 7) == 0)
-      range = g_strdup (line + 7);
-    else if (g_ascii_strncasecmp (line, "If-Match: ", 10) == 0)
-      if_match = g_strdup (line + 10);
+  for (guint i = 1; request[i] != NULL; i++) {
+    if (g_ascii_strncasecmp (request[i], "Range: ", 7) == 0)
+      range = request[i] + 7;
+    else if (g_ascii_strncasecmp (request[i], "If-Match: ", 10) == 0)
+      if_match = request[i] + 10;
   }
-  if (g_str_has_prefix (request, "HEAD ")) {
+  if (g_str_has_prefix (request[0], "HEAD ")) {
     const gchar *head = "HTTP/1.1 200 OK\r\nContent-Length: "
         G_STRINGIFY (OBJECT_SIZE) "\r\nETag: " ETAG "\r\n"
         "Content-Type: video/mp4\r\nConnection: close\r\n\r\n";
@@ -165,26 +148,9 @@ on_run (GThreadedSocketService * service, GSocketConnection * connection,
   return TRUE;
 }
 
-static gpointer
-server_thread (gpointer data)
-{
-  Server *self = data;
-
-  g_main_context_push_thread_default (self->context);
-  g_main_loop_run (self->loop);
-  g_main_context_pop_thread_default (self->context);
-  return NULL;
-}
-
 static void
 server_start (void)
 {
-  g_autoptr (GInetAddress) loopback =
-      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  g_autoptr (GError) error = NULL;
-
   server = g_new0 (Server, 1);
   server->object = g_malloc (OBJECT_SIZE);
   for (gsize i = 0; i < OBJECT_SIZE; i++)
@@ -192,39 +158,15 @@ server_start (void)
   g_mutex_init (&server->lock);
   g_queue_init (&server->script);
   server->gets = g_ptr_array_new_with_free_func (g_free);
-  server->context = g_main_context_new ();
-  server->loop = g_main_loop_new (server->context, FALSE);
-  g_main_context_push_thread_default (server->context);
-  server->service = g_threaded_socket_service_new (4);
-  g_socket_listener_add_address (G_SOCKET_LISTENER (server->service),
-      address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
-      &error);
-  g_assert_no_error (error);
-  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  server->endpoint = g_strdup_printf ("http://127.0.0.1:%u", server->port);
-  g_signal_connect (server->service, "run", G_CALLBACK (on_run), server);
-  g_socket_service_start (server->service);
-  g_main_context_pop_thread_default (server->context);
-  server->thread = g_thread_new ("s3-get-bounds", server_thread, server);
-}
-
-static gboolean
-quit_loop (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
+  server->socket = test_socket_server_new (G_CALLBACK (on_run), server);
+  server->endpoint = g_strdup_printf ("http://127.0.0.1:%u",
+      test_socket_server_get_port (server->socket));
 }
 
 static void
 server_stop (void)
 {
-  g_socket_service_stop (server->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (server->service));
-  g_main_context_invoke (server->context, quit_loop, server->loop);
-  g_thread_join (server->thread);
-  g_object_unref (server->service);
-  g_main_loop_unref (server->loop);
-  g_main_context_unref (server->context);
+  test_socket_server_free (server->socket);
   g_ptr_array_unref (server->gets);
   g_queue_clear (&server->script);
   g_mutex_clear (&server->lock);

@@ -485,18 +485,25 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(self.media(media)["status"], "failed")
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
 
-    def test_sigterm_releases_first_with_a_stalled_storage(self):
-        job, media = self.make_job()
+    def start_live_job_behind_proxy(self, job, *extra):
+        """The long clip to s3://media/out/ on s3rver through the fault proxy,
+        running until a live playlist went up and progress was written:
+        (s3rver, proxy, process)."""
         s3 = self.start(rcxtest.S3rver(buckets=("media",)))
         proxy = self.start(FaultProxy(s3.port))
         env = s3.env(proxy.endpoint)
         env.update(self.env())
-        proc = subprocess.Popen(self.args(job, self.long_clip(), "s3://media/out/", "--shutdown-timeout", "2"),
+        proc = subprocess.Popen(self.args(job, self.long_clip(), "s3://media/out/", *extra),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.addCleanup(rcxtest.stop_process, proc)
         self.poll(lambda: proxy.requests(method="PUT", path="index.m3u8") and self.job(job)["progress"] > 0,
                   90, "a live playlist and progress")
         self.assertIsNone(proc.poll())
+        return s3, proxy, proc
+
+    def test_sigterm_releases_first_with_a_stalled_storage(self):
+        job, media = self.make_job()
+        s3, proxy, proc = self.start_live_job_behind_proxy(job, "--shutdown-timeout", "2")
         # the storage stops answering deletes (the cleanup after SIGTERM)
         proxy.add_fault("stall", method="DELETE", after_bytes=0, seconds=120, count=None)
         start = time.monotonic()
@@ -518,18 +525,9 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         its live playlists cannot be deleted. The job is released (exit 3, queued),
         not failed with a half-published stream; a later attempt re-runs it."""
         job, media = self.make_job()
-        s3 = self.start(rcxtest.S3rver(buckets=("media",)))
-        proxy = self.start(FaultProxy(s3.port))
-        env = s3.env(proxy.endpoint)
-        env.update(self.env())
         # no retry window: each request's own attempts only, so the outage
         # fails the attempt (and the deletes after it) within seconds
-        proc = subprocess.Popen(self.args(job, self.long_clip(), "s3://media/out/", "--retry-timeout", "0"),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.addCleanup(rcxtest.stop_process, proc)
-        self.poll(lambda: proxy.requests(method="PUT", path="/180p/index.m3u8") and self.job(job)["progress"] > 0,
-                  90, "a live playlist and progress")
-        self.assertIsNone(proc.poll())
+        s3, proxy, proc = self.start_live_job_behind_proxy(job, "--retry-timeout", "0")
         proxy.outage(120)
         out, err = proc.communicate(timeout=90)
         self.assertEqual(proc.returncode, 3, err[-3000:])
