@@ -163,6 +163,14 @@ RcxHttpResponse *rcx_http_client_send_and_read (RcxHttpClient * client,
 RcxHttpResponse *rcx_http_client_send_streaming (RcxHttpClient * client,
     RcxHttpRequest * request, GCancellable * cancellable, GError ** error);
 
+/* A streamed body bounded to @length bytes (rcx-http-limit.c): reads give
+ * at most the @length bytes; a read past them fails with
+ * G_IO_ERROR_INVALID_DATA if @base has more, and @base ending before them
+ * fails with G_IO_ERROR_PARTIAL_INPUT. Takes a reference on @base and
+ * closes it when closed. For streamed bodies, which no cap bounds
+ * otherwise: the caller says how many bytes it asked for. */
+GInputStream *rcx_http_limit_stream_new (GInputStream * base, guint64 length);
+
 /* Reads @in to its end into memory. More than @max bytes: NULL with
  * G_IO_ERROR_MESSAGE_TOO_LARGE (having read at most @max + 1 bytes). For
  * bodies read outside rcx_http_client_send_and_read(). */

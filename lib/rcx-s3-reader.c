@@ -103,6 +103,16 @@ reader_open (RcxS3Reader * reader, guint64 offset, GCancellable * cancellable,
     return FALSE;
   reader->opens++;
   reader->pos = offset;
+  if (reader->have_info && info.size != reader->info.size) {
+    /* If-Match should have stopped this: another object, or a server that
+     * ignores If-Match */
+    rcx_s3_set_error (error, RCX_S3_ERROR_MISMATCH, 0, NULL, NULL,
+        "S3 GET s3://%s/%s: the object has %" G_GUINT64_FORMAT " bytes, "
+        "not %" G_GUINT64_FORMAT " as before", reader->bucket, reader->key,
+        info.size, reader->info.size);
+    rcx_s3_reader_close (reader);
+    return FALSE;
+  }
   if (!reader->have_info) {
     reader->info = info;
     memset (&info, 0, sizeof (info));
@@ -153,11 +163,20 @@ rcx_s3_reader_read (RcxS3Reader * reader, guint64 offset, guint8 * buffer,
         if (!rcx_retry_sleep (delay, cancellable, error))
           return -1;
       }
-      if (!reader_open (reader, want, cancellable, error))
-        return -1;
+      if (!reader_open (reader, want, cancellable, &read_error)) {
+        /* an answer that is not the range asked for is not data: resumed
+         * like a broken body; any other error is final (rcx_s3_send has
+         * retried it) */
+        if (!g_error_matches (read_error, RCX_S3_ERROR, RCX_S3_ERROR_MISMATCH)) {
+          g_propagate_error (error, g_steal_pointer (&read_error));
+          return -1;
+        }
+      }
     }
 
-    if (reader->pos < want) {
+    if (reader->stream == NULL) {
+      n = -1;
+    } else if (reader->pos < want) {
       /* read through a short jump */
       guint8 scratch[16 * 1024];
 

@@ -439,6 +439,71 @@ rcx_s3_head_object (RcxS3Client * client, const gchar * bucket,
   return TRUE;
 }
 
+/* The body a 2xx answer to a GET of [offset, offset + length) (length 0:
+ * to the end) must carry, from its status, Content-Range and
+ * Content-Length: how many bytes to skip first (a 200 that ignored the
+ * Range) and how many are the range. A server whose answer disagrees with
+ * the request (another range, a length that is not the range's, no length
+ * at all) gets an RCX_S3_ERROR_MISMATCH: its bytes are not the ones asked
+ * for, whatever they are. */
+static gboolean
+check_get_answer (RcxHttpResponse * response, const gchar * what,
+    guint64 offset, guint64 length, guint64 * skip, guint64 * body,
+    GError ** error)
+{
+  SoupMessageHeaders *h = response->headers;
+  gboolean has_length = soup_message_headers_get_encoding (h) ==
+      SOUP_ENCODING_CONTENT_LENGTH;
+  guint64 content_length = has_length ? (guint64)
+      soup_message_headers_get_content_length (h) : 0;
+  goffset start = 0, end = 0, total = -1;
+  guint64 last;
+
+  if (response->status == 206) {
+    if (!soup_message_headers_get_content_range (h, &start, &end, &total)
+        || start < 0 || end < start || total <= end) {
+      rcx_s3_set_error (error, RCX_S3_ERROR_MISMATCH, 206, NULL,
+          response->request_id, "%s: 206 without a usable Content-Range "
+          "(\"%s\")", what, STR_NULL (soup_message_headers_get_one (h,
+                  "Content-Range")));
+      return FALSE;
+    }
+    last = length > 0 ? MIN (offset + length - 1, (guint64) total - 1) :
+        (guint64) total - 1;
+    if ((guint64) start != offset || (guint64) end != last
+        || (has_length && content_length != (guint64) (end - start + 1))) {
+      rcx_s3_set_error (error, RCX_S3_ERROR_MISMATCH, 206, NULL,
+          response->request_id, "%s: asked for bytes %" G_GUINT64_FORMAT
+          "-%" G_GUINT64_FORMAT ", the answer is bytes %" G_GOFFSET_FORMAT
+          "-%" G_GOFFSET_FORMAT "/%" G_GOFFSET_FORMAT " with %s%"
+          G_GUINT64_FORMAT " bytes of body", what, offset, last, start, end,
+          total, has_length ? "" : "(chunked) ", content_length);
+      return FALSE;
+    }
+    *skip = 0;
+    *body = (guint64) (end - start + 1);
+    return TRUE;
+  }
+  /* a 200 (or another 2xx): the whole object, the Range ignored */
+  if (!has_length) {
+    rcx_s3_set_error (error, RCX_S3_ERROR_MISMATCH, response->status, NULL,
+        response->request_id, "%s: %u without a Content-Length: the "
+        "object's size is unknown", what, response->status);
+    return FALSE;
+  }
+  if (offset > content_length) {
+    rcx_s3_set_error (error, RCX_S3_ERROR_RANGE, response->status, NULL,
+        response->request_id, "%s: offset %" G_GUINT64_FORMAT " beyond the "
+        "end", what, offset);
+    return FALSE;
+  }
+  *skip = offset;
+  *body = content_length - offset;
+  if (length > 0)
+    *body = MIN (*body, length);
+  return TRUE;
+}
+
 GInputStream *
 rcx_s3_get_object (RcxS3Client * client, const gchar * bucket,
     const gchar * key, guint64 offset, guint64 length, const gchar * if_match,
@@ -446,10 +511,13 @@ rcx_s3_get_object (RcxS3Client * client, const gchar * bucket,
 {
   S3Call call = { "GET", bucket, key, };
   g_autofree gchar *range = NULL;
+  g_autofree gchar *what = NULL;
   const gchar *headers[5] = { NULL, };
   guint n = 0;
   g_autoptr (RcxHttpResponse) response = NULL;
+  g_autoptr (GInputStream) body = NULL;
   RcxS3ObjectInfo local_info = { 0, };
+  guint64 skip = 0, body_length = 0;
 
   if (length > 0)
     range = g_strdup_printf ("bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
@@ -470,20 +538,33 @@ rcx_s3_get_object (RcxS3Client * client, const gchar * bucket,
   response = rcx_s3_send (client, &call, cancellable, error);
   if (response == NULL)
     return NULL;
+  what = g_strdup_printf ("S3 GET s3://%s/%s", bucket, key);
+  if (!check_get_answer (response, what, offset, length, &skip, &body_length,
+          error))
+    return NULL;
   rcx_s3_fill_info (response, info ? info : &local_info);
   rcx_s3_object_info_clear (&local_info);
-  if (offset > 0 && response->status == 200) {
-    /* the server ignored the Range: skip to the offset */
-    if (g_input_stream_skip (response->stream, offset, cancellable,
-            error) != (gssize) offset) {
-      if (error && *error == NULL)
-        rcx_s3_set_error (error, RCX_S3_ERROR_RANGE, 200, NULL, NULL,
-            "S3 GET s3://%s/%s: offset %" G_GUINT64_FORMAT " beyond the end",
-            bucket, key, offset);
+  /* the range and no byte more, whatever the server sends after it */
+  body = rcx_http_limit_stream_new (response->stream, skip + body_length);
+  /* the server ignored the Range: skip to the offset */
+  while (skip > 0) {
+    g_autoptr (GError) local = NULL;
+    gssize skipped = g_input_stream_skip (body, MIN (skip, G_MAXSSIZE),
+        cancellable, &local);
+
+    if (skipped <= 0) {
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, g_steal_pointer (&local));
+      else
+        rcx_s3_set_error (error, RCX_S3_ERROR_MISMATCH, response->status,
+            NULL, response->request_id, "%s: skipping to offset %"
+            G_GUINT64_FORMAT " (the server ignored the Range): %s", what,
+            offset, local ? local->message : "the body ended");
       return NULL;
     }
+    skip -= skipped;
   }
-  return g_steal_pointer (&response->stream);
+  return g_steal_pointer (&body);
 }
 
 gboolean

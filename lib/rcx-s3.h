@@ -95,6 +95,9 @@ typedef enum {
   RCX_S3_ERROR_CONNECT,         /* no connection could be made after retries */
   RCX_S3_ERROR_PRECONDITION,    /* 412: the object changed (If-Match) */
   RCX_S3_ERROR_RANGE,           /* 416: range outside the object */
+  RCX_S3_ERROR_MISMATCH,        /* a GET answered with another range or
+                                 * length than asked (rcx_s3_get_object);
+                                 * RcxS3Reader resumes after it */
 } RcxS3ErrorCode;
 
 /* Details of an RCX_S3_ERROR (0 / NULL when unknown). */
@@ -152,7 +155,12 @@ gboolean rcx_s3_head_object (RcxS3Client * client, const gchar * bucket,
 
 /* Opens a streaming GET of [offset, offset + length) (length 0: to the end),
  * guarded by If-Match when @if_match is set. @info gets the whole object's
- * size and ETag. The stream is the raw response body: reading it blocks at
+ * size and ETag. The answer must be that range: a 206 whose Content-Range
+ * or Content-Length is another, or a 200 without a Content-Length, is
+ * RCX_S3_ERROR_MISMATCH (a 200 that ignored the Range is skipped to the
+ * offset). The stream gives exactly the range's bytes, however many the
+ * server sends (rcx_http_limit_stream_new(): a read past them fails if the
+ * body goes on, and so does a body that ends early); reading it blocks at
  * most request_timeout seconds per read. */
 GInputStream *rcx_s3_get_object (RcxS3Client * client, const gchar * bucket,
     const gchar * key, guint64 offset, guint64 length, const gchar * if_match,

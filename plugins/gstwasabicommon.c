@@ -351,6 +351,7 @@ gst_wasabi_resource_error_from_gerror (const GError * error,
     case RCX_S3_ERROR_CONNECT:
     case RCX_S3_ERROR_PRECONDITION:
     case RCX_S3_ERROR_RANGE:
+    case RCX_S3_ERROR_MISMATCH:
     default:
       return fallback;
   }

@@ -543,6 +543,8 @@ rcx_job_run (RcxJobRunOptions * options,
           claim == RCX_JOB_EXHAUSTED ? " now" : " already",
           job->error_reason ? job->error_reason : "no reason");
       *exit_code = RCX_JOB_EXIT_FAILED;
+      if (claim == RCX_JOB_EXHAUSTED)
+        rcx_transcode_unpublish (transcode, r.outer);
       g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INPUT,
           "job %s is failed: %s", options->job_id,
           job->error_reason ? job->error_reason : "no reason");

@@ -1,6 +1,7 @@
 /* rcx-publish.c: what a transcode stores besides the renditions: the master
  * playlist (early, while transcoding, once every rung reported; and final),
- * the thumbnail, and unpublishing what was stored after a failure.
+ * the thumbnail, and unpublishing what was stored after a failure (or by
+ * an earlier attempt of a job whose attempts ran out).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -115,16 +116,39 @@ rcx_publish_early_master (Attempt * a)
   g_task_run_in_thread (task, master_put_in_thread);
 }
 
+/* A delete that failed because the storage could not be reached (no
+ * connection, timeouts, 5xx after the retries), not because it refused. */
+static gboolean
+storage_unreachable (const GError * error)
+{
+  if (error == NULL || error->domain != RCX_S3_ERROR)
+    return FALSE;
+  if (error->code == RCX_S3_ERROR_CONNECT)
+    return TRUE;
+  return error->code == RCX_S3_ERROR_FAILED
+      && (rcx_s3_error_get_http_status (error) == 0
+      || rcx_s3_error_get_http_status (error) >= 500);
+}
+
 /* After a failed attempt (the pipeline is stopped, nothing writes any
  * more): the early master and the rungs' playlists are deleted, so a
  * failed job leaves no playlist at all. A player that had started stops at
  * its next playlist reload (404) instead of waiting forever for a stream
- * that will never end; the segments stay (a retry overwrites them). */
+ * that will never end; the segments stay (a retry overwrites them).
+ *
+ * When the storage cannot be reached to delete them, the stream stays
+ * half-published: the attempt's @failure is then replaced by an
+ * RCX_S3_ERROR_CONNECT naming both, which job mode treats as transient
+ * (the job is released, exit 3, not failed), so a later attempt runs
+ * again and takes the playlists down or replaces them. An interruption
+ * (SIGTERM: the job is released already) keeps its own error. */
 void
-rcx_publish_unpublish (Attempt * a)
+rcx_publish_unpublish (Attempt * a, GError ** failure)
 {
   const RcxPipelineDesc *desc = a->plan->desc;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) unreachable = NULL;
+  const gchar *left = NULL;
 
   if (!a->store || g_cancellable_is_cancelled (a->options->abandon))
     return;
@@ -143,11 +167,64 @@ rcx_publish_unpublish (Attempt * a)
     /* not the job's cancellable: this also runs after SIGTERM, until the
      * cleanup deadline */
     if (!rcx_store_delete (a->store, names->pdata[i],
-            a->options->cleanup_cancellable, &error))
+            a->options->cleanup_cancellable, &error)) {
       g_warning ("could not delete %s after the failure: %s",
           (const gchar *) names->pdata[i], error->message);
+      if (unreachable == NULL && storage_unreachable (error)) {
+        left = names->pdata[i];
+        unreachable = g_steal_pointer (&error);
+      }
+    }
   }
   a->early_master = FALSE;
+  if (unreachable != NULL && failure != NULL && *failure != NULL
+      && !g_error_matches (*failure, RCX_TRANSCODE_ERROR,
+          RCX_TRANSCODE_ERROR_INTERRUPTED)) {
+    GError *released = g_error_new (RCX_S3_ERROR, RCX_S3_ERROR_CONNECT,
+        "%s; and the storage could not be reached to take the playlists "
+        "down (%s: %s): a later attempt must run to clean up",
+        (*failure)->message, left, unreachable->message);
+
+    g_clear_error (failure);
+    *failure = released;
+  }
+}
+
+/* see rcx-transcode.h: a superset of rcx_publish_unpublish's names, as no
+ * plan was made (the source is not probed for a failed job) */
+void
+rcx_transcode_unpublish (const RcxTranscodeOptions * options,
+    GCancellable * cancellable)
+{
+  const RcxPipelineDesc *desc = options->desc;
+  g_autoptr (RcxStore) store = NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_str_has_prefix (options->destination, "s3://")
+      && !g_file_test (options->destination, G_FILE_TEST_IS_DIR))
+    return;
+  if (!(store = rcx_transcode_open_store (options, &error))) {
+    g_warning ("could not take down what an earlier attempt published at "
+        "%s: %s", options->destination, error->message);
+    return;
+  }
+  g_ptr_array_add (names, g_strdup (desc->output.master));
+  for (guint i = 0; i < desc->n_rungs; i++) {
+    g_autofree gchar *folder = rcx_pipeline_desc_rung_folder (desc,
+        &desc->ladder[i]);
+
+    g_ptr_array_add (names, g_strdup_printf ("%s/%s", folder,
+            desc->output.playlist));
+    g_ptr_array_add (names, g_strdup_printf ("%s/%s", folder,
+            desc->output.iframe_playlist));
+  }
+  for (guint i = 0; i < names->len; i++) {
+    g_clear_error (&error);
+    if (!rcx_store_delete (store, names->pdata[i], cancellable, &error))
+      g_warning ("could not delete %s (published by an earlier attempt): %s",
+          (const gchar *) names->pdata[i], error->message);
+  }
 }
 
 gchar *

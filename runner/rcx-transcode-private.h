@@ -101,6 +101,9 @@ get_double (const GstStructure * s, const gchar * field)
 
 /* rcx-transcode.c */
 void rcx_attempt_fail (Attempt * a, GError * error);
+/* The destination's store (RCX_TRANSCODE_ERROR_CONFIG when unusable). */
+RcxStore *rcx_transcode_open_store (const RcxTranscodeOptions * options,
+    GError ** error);
 
 /* rcx-transcode-probes.c */
 GstPadProbeReturn rcx_attempt_tee_probe (GstPad * pad, GstPadProbeInfo * info,
@@ -113,7 +116,7 @@ gboolean rcx_attempt_add_pad_probe (GstElement * pipeline,
 
 /* rcx-publish.c */
 void rcx_publish_early_master (Attempt * a);
-void rcx_publish_unpublish (Attempt * a);
+void rcx_publish_unpublish (Attempt * a, GError ** failure);
 gchar *rcx_publish_master_playlist (Attempt * a);
 gboolean rcx_publish_thumbnail (Attempt * a, RcxStore * store,
     gboolean * stored, GError ** error);

@@ -459,8 +459,9 @@ demote_decoder (const RcxEncoderDesc * enc)
     gst_plugin_feature_set_rank (f, GST_RANK_NONE);
 }
 
-static RcxStore *
-open_store (const RcxTranscodeOptions * options, GError ** error)
+RcxStore *
+rcx_transcode_open_store (const RcxTranscodeOptions * options,
+    GError ** error)
 {
   g_auto (RcxS3Config) s3 = { 0 };
   g_autoptr (GError) local = NULL;
@@ -557,7 +558,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
       source.interlaced ? ", interlaced" : "",
       source.orientation ? ", rotated" : "");
 
-  if (!(store = open_store (options, &local)))
+  if (!(store = rcx_transcode_open_store (options, &local)))
     goto failed;
 
   while (TRUE) {
@@ -621,7 +622,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
     }
     rcx_progress_free (a.progress);
     if (!ok)
-      rcx_publish_unpublish (&a);
+      rcx_publish_unpublish (&a, &local);
 
     if (!ok && a.device_failure && !g_error_matches (local,
             RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INTERRUPTED)

@@ -64,6 +64,15 @@ typedef struct {
 JsonNode *rcx_transcode_run (const RcxTranscodeOptions * options,
     JsonNode ** failure_summary, GError ** error);
 
+/* For a job failed without running (its attempts used up): takes down
+ * what an earlier attempt may have left published at the destination, the
+ * master and every ladder rung's playlists of the description (a superset
+ * of what an attempt wrote; a missing object is no error). Failures are
+ * logged, not returned: the job is failed either way. A local destination
+ * that does not exist is left alone (not created). */
+void rcx_transcode_unpublish (const RcxTranscodeOptions * options,
+    GCancellable * cancellable);
+
 /* The command line's SRC as a URI: a file path -> file:// URI;
  * "s3://bucket/key" with the key literal (the AWS CLI's form) -> the
  * percent-encoded s3:// URI the elements take. RCX_TRANSCODE_ERROR_CONFIG

@@ -10,8 +10,10 @@
 # allocations of GLib/GStreamer and of drivers the plugin scan loads). The
 # plugin registry is scanned in-process (GST_REGISTRY_FORK=no): the system's
 # gst-plugin-scanner is not built with ASan and cannot load our plugin.
-# Tests that run the system's gst-launch-1.0 with our plugin need
-# LD_PRELOAD of libasan and are not expected to pass here.
+# The system's gst-launch-1.0 and gst-inspect-1.0 are not either: the tests
+# run them through wrappers that preload libasan (RCX_ASAN_PRELOAD, the
+# compiler's libasan.so and libstdc++; tests/fixtures/rcxtest.py), with
+# leak checking off in those processes only.
 set -eu
 cd "$(dirname "$0")/.."
 build=build
@@ -33,6 +35,16 @@ else
   export LSAN_OPTIONS="suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   export GST_REGISTRY_FORK=no
+  # libasan first; libstdc++ with it, so that ASan's __cxa_throw
+  # interceptor finds the real one at start (libproxy, which GIO loads for
+  # libsoup, is C++ and throws)
+  asan="$(${CC:-cc} -print-file-name=libasan.so)"
+  stdcxx="$(${CC:-cc} -print-file-name=libstdc++.so.6)"
+  if [ ! -f "$asan" ] || [ ! -f "$stdcxx" ]; then
+    echo "test.sh: no libasan.so or libstdc++.so.6 from ${CC:-cc}" >&2
+    exit 1
+  fi
+  export RCX_ASAN_PRELOAD="$asan:$stdcxx"
 fi
 status=0
 meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?

@@ -16,6 +16,7 @@
 #include "rcx-postgrest.h"
 #include "rcx-sanitize.h"
 #include "rcx-xml.h"
+#include "test-util.h"
 
 /* The depth that segfaulted json-glib 1.6 (240 KB). */
 #define HOSTILE_DEPTH 120000
@@ -321,10 +322,7 @@ typedef enum
 
 typedef struct
 {
-  GSocketService *service;
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
+  TestSocketServer *socket;
   guint16 port;
   SendMode mode;
   gint connections;             /* atomic */
@@ -336,26 +334,13 @@ on_run (GThreadedSocketService * service, GSocketConnection * connection,
 {
   EndlessServer *server = user_data;
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-  g_autoptr (GDataInputStream) lines = g_data_input_stream_new (in);
+  g_auto (GStrv) request = NULL;
   g_autofree gchar *chunk = NULL;
   g_autofree gchar *payload = g_strnfill (16 * 1024, '[');
   const gchar *head;
 
   g_atomic_int_inc (&server->connections);
-  /* a client that stops reading without hanging up must not keep this
-   * thread (and the service's finalize) waiting for ever */
-  g_socket_set_timeout (g_socket_connection_get_socket (connection), 5);
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines),
-      FALSE);
-  /* the request head, up to its empty line */
-  for (;;) {
-    g_autofree gchar *line = g_data_input_stream_read_line (lines, NULL,
-        NULL, NULL);
-
-    if (line == NULL || line[0] == '\0' || strcmp (line, "\r") == 0)
-      break;
-  }
+  request = test_http_read_head (connection);
   switch (server->mode) {
     case SEND_HUGE_LENGTH:
       head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -383,63 +368,21 @@ on_run (GThreadedSocketService * service, GSocketConnection * connection,
   return TRUE;
 }
 
-/* The service accepts in its thread's main context, run here. */
-static gpointer
-server_thread (gpointer data)
-{
-  EndlessServer *server = data;
-
-  g_main_context_push_thread_default (server->context);
-  g_main_loop_run (server->loop);
-  g_main_context_pop_thread_default (server->context);
-  return NULL;
-}
-
 static EndlessServer *
 endless_server_new (SendMode mode)
 {
   EndlessServer *server = g_new0 (EndlessServer, 1);
-  g_autoptr (GInetAddress) loopback =
-      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  g_autoptr (GError) error = NULL;
 
   server->mode = mode;
-  server->context = g_main_context_new ();
-  server->loop = g_main_loop_new (server->context, FALSE);
-  g_main_context_push_thread_default (server->context);
-  server->service = g_threaded_socket_service_new (4);
-  g_socket_listener_add_address (G_SOCKET_LISTENER (server->service),
-      address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
-      &error);
-  g_assert_no_error (error);
-  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_signal_connect (server->service, "run", G_CALLBACK (on_run), server);
-  g_socket_service_start (server->service);
-  g_main_context_pop_thread_default (server->context);
-  server->thread = g_thread_new ("endless-server", server_thread, server);
+  server->socket = test_socket_server_new (G_CALLBACK (on_run), server);
+  server->port = test_socket_server_get_port (server->socket);
   return server;
-}
-
-static gboolean
-quit_loop (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
 }
 
 static void
 endless_server_free (EndlessServer * server)
 {
-  g_socket_service_stop (server->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (server->service));
-  /* a quit before the loop runs would be lost: quit from inside it */
-  g_main_context_invoke (server->context, quit_loop, server->loop);
-  g_thread_join (server->thread);
-  g_object_unref (server->service);
-  g_main_loop_unref (server->loop);
-  g_main_context_unref (server->context);
+  test_socket_server_free (server->socket);
   g_free (server);
 }
 

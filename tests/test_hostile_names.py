@@ -111,7 +111,8 @@ class HostileNames(rcxtest.TestCase):
         bindir = os.path.join(self.tmp, "bin")
         os.makedirs(bindir, exist_ok=True)
         with open(os.path.join(bindir, "gst-launch-1.0"), "w") as f:
-            f.write(LAUNCH)
+            # the Python that may load our plugin (rcxtest.GST_PYTHON)
+            f.write(LAUNCH.replace("/usr/bin/python3", rcxtest.GST_PYTHON, 1))
         os.chmod(os.path.join(bindir, "gst-launch-1.0"), 0o755)
         env = dict(env, PATH=bindir + os.pathsep + env.get("PATH", "/usr/bin:/bin"))
         p = subprocess.run(["/bin/sh", "-c", line], capture_output=True, text=True, timeout=300,
@@ -261,7 +262,7 @@ class S3Uris(rcxtest.TestCase):
             "m = p.get_bus().timed_pop_filtered(60 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)\n"
             "p.set_state(Gst.State.NULL)\n"
             "sys.exit(0 if m and m.type == Gst.MessageType.EOS else 1)\n")
-        p = subprocess.run(["/usr/bin/python3", "-c", code, self.URI, "s3://media/up/placeholder"],
+        p = subprocess.run([rcxtest.GST_PYTHON, "-c", code, self.URI, "s3://media/up/placeholder"],
                            capture_output=True, text=True, timeout=60, env=s3.env())
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         copy = client.get_object(Bucket=BUCKET, Key="up/copy #1?'\"!.mp4")["Body"].read()
@@ -283,7 +284,7 @@ class S3Uris(rcxtest.TestCase):
         bad = ["s3://media/a%zz", "s3://media/a%00b", "s3://media/a%0Ab", "s3://media/%2E%2E/x",
                "s3://media/a/%2e/b", "s3://media/a?x=1", "s3://media/a#frag"]
         good = ["s3://media/a%25b", "s3://media/%E6%97%A5%E6%9C%AC"]
-        p = subprocess.run(["/usr/bin/python3", "-c", code] + bad + good, capture_output=True, text=True,
+        p = subprocess.run([rcxtest.GST_PYTHON, "-c", code] + bad + good, capture_output=True, text=True,
                            timeout=60, env=rcxtest.gst_env())
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()

@@ -876,7 +876,7 @@ class ElementTest(DbTestCase):
         e.pop("SUPABASE_URL")
         self.rest.fail_next(1, 503)
         self.rest.clear_log()
-        proc = subprocess.run(["/usr/bin/python3", "-c", script, line, self.rest.url], env=e, input=key + "\n",
+        proc = subprocess.run([rcxtest.GST_PYTHON, "-c", script, line, self.rest.url], env=e, input=key + "\n",
                               capture_output=True, text=True, errors="replace", timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn(200, [r[4] for r in self.rest.request_log(*HEARTBEAT)])

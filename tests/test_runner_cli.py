@@ -130,7 +130,7 @@ class Descriptions(rcxtest.TestCase):
                 "m = p.get_bus().timed_pop_filtered(30 * Gst.SECOND, Gst.MessageType.ERROR)\n"
                 "p.set_state(Gst.State.NULL)\n"
                 "print(m.parse_error()[0].message if m else 'no error')\n")
-            p = subprocess.run(["/usr/bin/python3", "-c", code, os.path.join(self.tmp, "o"), segment],
+            p = subprocess.run([rcxtest.GST_PYTHON, "-c", code, os.path.join(self.tmp, "o"), segment],
                                capture_output=True, text=True, timeout=60, env=rcxtest.gst_env())
             self.assertIn("Invalid segment-name", p.stdout, (segment, p.stderr))
 
@@ -224,7 +224,7 @@ class Transcode(rcxtest.TestCase):
             "m = p.get_bus().timed_pop_filtered(60 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)\n"
             "p.set_state(Gst.State.NULL)\n"
             "sys.exit(0 if m and m.type == Gst.MessageType.EOS else 1)\n")
-        p = subprocess.run(["/usr/bin/python3", "-c", code] + argv[1:], capture_output=True, text=True,
+        p = subprocess.run([rcxtest.GST_PYTHON, "-c", code] + argv[1:], capture_output=True, text=True,
                            timeout=120, env=rcxtest.gst_env())
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         with open(os.path.join(printed_dst, "480p", "index.m3u8")) as f:

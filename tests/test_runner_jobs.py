@@ -17,13 +17,17 @@ PostgREST-compatible test server:
 - a claim whose answer was lost (the fault proxy cuts it) is recognised as
   ours when the HTTP client sends it again;
 - a hostile claim answer ([{}]) is an error, not a crash;
-- a job whose attempts are used up is failed with the reason (exit 1);
+- a job whose attempts are used up is failed with the reason (exit 1), and
+  the playlists an earlier attempt left at the destination are deleted;
 - the database going away mid-job does not hold up the transcode; the
   final state lands once it is back;
 - the service key never appears in the runner's output, even with every
   debug message on;
 - bad ids and a missing configuration are usage errors (exit 2) that touch
   nothing.
+- the storage going away after the first live playlists: the attempt fails
+  and cannot take them down, so the job is released (exit 3), not failed
+  with a half-published stream; a later attempt runs it to the end.
 """
 import json
 import os
@@ -481,18 +485,25 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(self.media(media)["status"], "failed")
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
 
-    def test_sigterm_releases_first_with_a_stalled_storage(self):
-        job, media = self.make_job()
+    def start_live_job_behind_proxy(self, job, *extra):
+        """The long clip to s3://media/out/ on s3rver through the fault proxy,
+        running until a live playlist went up and progress was written:
+        (s3rver, proxy, process)."""
         s3 = self.start(rcxtest.S3rver(buckets=("media",)))
         proxy = self.start(FaultProxy(s3.port))
         env = s3.env(proxy.endpoint)
         env.update(self.env())
-        proc = subprocess.Popen(self.args(job, self.long_clip(), "s3://media/out/", "--shutdown-timeout", "2"),
+        proc = subprocess.Popen(self.args(job, self.long_clip(), "s3://media/out/", *extra),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.addCleanup(rcxtest.stop_process, proc)
         self.poll(lambda: proxy.requests(method="PUT", path="index.m3u8") and self.job(job)["progress"] > 0,
                   90, "a live playlist and progress")
         self.assertIsNone(proc.poll())
+        return s3, proxy, proc
+
+    def test_sigterm_releases_first_with_a_stalled_storage(self):
+        job, media = self.make_job()
+        s3, proxy, proc = self.start_live_job_behind_proxy(job, "--shutdown-timeout", "2")
         # the storage stops answering deletes (the cleanup after SIGTERM)
         proxy.add_fault("stall", method="DELETE", after_bytes=0, seconds=120, count=None)
         start = time.monotonic()
@@ -507,6 +518,61 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(json.loads(out)["status"], "released")
         self.assertEqual(self.media(media)["status"], "uploaded")
         self.assertTrue(proxy.requests(method="DELETE"), "no cleanup was tried")
+
+    # -- half-published streams -----------------------------------------------------
+    def test_unpublish_outage_releases_the_job(self):
+        """The storage goes away after the first segments: the attempt fails and
+        its live playlists cannot be deleted. The job is released (exit 3, queued),
+        not failed with a half-published stream; a later attempt re-runs it."""
+        job, media = self.make_job()
+        # no retry window: each request's own attempts only, so the outage
+        # fails the attempt (and the deletes after it) within seconds
+        s3, proxy, proc = self.start_live_job_behind_proxy(job, "--retry-timeout", "0")
+        proxy.outage(120)
+        out, err = proc.communicate(timeout=90)
+        self.assertEqual(proc.returncode, 3, err[-3000:])
+        summary = json.loads(out)
+        self.assertEqual((summary["status"], summary["failure_kind"]), ("released", "transient"), summary)
+        self.assertIn("could not be reached to take the playlists down", summary["reason"])
+        self.assertIn(".m3u8: ", summary["reason"])
+        self.assertEqual(self.job(job)["state"], "queued")
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        # the deletes were tried, and the live playlist is still up
+        self.assertIn("could not delete 180p/index.m3u8 after the failure", err)
+        keys = {o["Key"] for o in s3.boto3().list_objects_v2(Bucket="media", Prefix="out/")["Contents"]}
+        self.assertIn("out/180p/index.m3u8", keys)
+        # a later attempt (the storage back) runs the job again and replaces it
+        env = s3.env()
+        env.update(self.env())
+        r = self.run_job(job, self.clip, "s3://media/out/", env=env)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        playlist = s3.boto3().get_object(Bucket="media", Key="out/180p/index.m3u8")["Body"].read()
+        self.assertIn(b"#EXT-X-ENDLIST", playlist)
+
+    def test_exhausted_attempts_take_down_what_an_earlier_attempt_left(self):
+        """An earlier attempt left its live playlists up (killed mid-way, or the
+        storage unreachable when it failed); the job's attempts are used up, so
+        the next claim fails it without running: that run takes them down."""
+        job, media = self.make_job()
+        s3 = self.start(rcxtest.S3rver(buckets=("media",)))
+        client = s3.boto3()
+        live = b"#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXTINF:2.0,\nsegment00000.ts\n"
+        for key in ("out/master.m3u8", "out/180p/index.m3u8", "out/180p/segment00000.ts"):
+            client.put_object(Bucket="media", Key=key, Body=live)
+        with self.conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")
+            cur.execute("UPDATE jobs SET attempts = jobs_max_attempts() WHERE id = %s", (job,))
+            cur.execute("SET session_replication_role = DEFAULT")
+        env = s3.env()
+        env.update(self.env())
+        r = self.run_job(job, self.clip, "s3://media/out/", env=env)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "failed")
+        self.assertEqual(self.job(job)["state"], "failed")
+        keys = {o["Key"] for o in client.list_objects_v2(Bucket="media", Prefix="out/").get("Contents", [])}
+        # the playlists are down; the segments stay (as after a failed attempt)
+        self.assertEqual(keys, {"out/180p/segment00000.ts"})
 
 
 if __name__ == "__main__":
