@@ -122,7 +122,18 @@ typedef struct {
   const gchar *thumbnail_url;   /* may be NULL */
   gdouble duration_s;           /* < 0: unknown */
   JsonNode *renditions;         /* a JSON array, may be NULL */
+  JsonNode *warnings;           /* jobs.warnings: rcx_jobs_warnings_new(),
+                                 * NULL for a clean source */
 } RcxJobOutputs;
+
+/* jobs.warnings for a job that concealed damage (db/migrations/
+ * 006_job_warnings.sql): {"text": @text, "groups": @groups} with only the
+ * known members of each group (element, kind, count, first, last,
+ * message), texts sanitized (rcx_sanitize_text) and cut, at most 32 groups
+ * and 24 KiB printed, inside the database's bounds (32 groups, 32 KiB, 2000
+ * characters a text). NULL when @text is NULL or empty (nothing concealed).
+ * @groups: the transcode summary's "warnings", @text its "concealed". */
+JsonNode *rcx_jobs_warnings_new (JsonNode * groups, const gchar * text);
 
 /* The queue gave up on the job's message (poison message): a queued job,
  * or a running one whose row did not move for the stale threshold, is

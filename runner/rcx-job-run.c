@@ -473,6 +473,7 @@ rcx_job_run (RcxJobRunOptions * options,
   g_autoptr (GError) local = NULL;
   g_autoptr (JsonNode) result = NULL;
   g_autoptr (JsonNode) failure = NULL;
+  g_autoptr (JsonNode) warnings = NULL;
   g_autofree gchar *worker_id = NULL;
   RcxTranscodeOptions topts = *transcode;
   Run r = { 0 };
@@ -666,6 +667,9 @@ rcx_job_run (RcxJobRunOptions * options,
   outputs.duration_s = json_object_has_member (summary, "duration") ?
       json_object_get_double_member (summary, "duration") : -1;
   outputs.renditions = json_object_get_member (summary, "rungs");
+  outputs.warnings = warnings = rcx_jobs_warnings_new
+      (json_object_get_member (summary, "warnings"),
+      summary_string (summary, "concealed"));
   if (outputs.streaming_url == NULL) {
     release_job (jobs, options->job_id);
     run_finish (&r);

@@ -9,6 +9,9 @@ PostgREST-compatible test server:
 - a duplicate delivery does nothing: the job succeeded already (exit 0),
   or runs on another worker (exit 4, "not-ours");
 - a corrupt input fails the job with a readable one-line reason (exit 1);
+- a damaged but decodable source (3 MB of garbage in its media data)
+  succeeds, and jobs.warnings says what was concealed and where; a clean
+  source leaves it NULL;
 - SIGTERM mid-job puts the job back to queued FIRST and exits 3 within the
   budget; with a stalled storage the release still lands within a second
   and the process exits within --shutdown-timeout;
@@ -27,6 +30,7 @@ PostgREST-compatible test server:
 """
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -38,6 +42,7 @@ import rcxtest
 from faultproxy import FaultProxy
 from postgres import JobRows, Postgres
 from postgrest_fake import PostgrestFake
+from test_storage_weather import make_clip as make_noisy_clip, mdat_span
 
 RUNNER = rcxtest.RUNNER
 FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
@@ -190,6 +195,8 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(m["renditions"][0]["height"], 180)
         self.assertGreater(m["renditions"][0]["bandwidth"], 0)
         self.assertIsNone(m["error_reason"])
+        # a clean source: nothing concealed, nothing stored
+        self.assertIsNone(self.sql("SELECT warnings FROM jobs WHERE id = %s", job)[0][0])
 
         # the row's history: claimed, progress written while running, succeeded
         rows = self.audit(job)
@@ -258,6 +265,49 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
 
     # -- (d) ------------------------------------------------------------------------
+    def test_damaged_source_succeeds_and_the_row_says_what_was_concealed(self):
+        clean = make_noisy_clip(os.path.join(self.tmp, "clean.mp4"), 12, size="320x180", bitrate="5M")
+        src = os.path.join(self.tmp, "damaged.mp4")
+        shutil.copy(clean, src)
+        start, size = mdat_span(src)
+        self.assertGreater(size, 6 << 20)
+        at = start + size // 2 - (3 << 20) // 2
+        with open(src, "r+b") as f:
+            f.seek(at)
+            f.write(random.Random(3).randbytes(3 << 20))
+        # where the garbage is in the timeline, for a constant bit rate
+        t_first = (at - start) / size * 12
+        t_last = (at + (3 << 20) - start) / size * 12
+        job, media = self.make_job()
+        r = self.run_job(job, src, os.path.join(self.tmp, "out"))
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        summary = json.loads(r.stdout)
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        warnings = self.sql("SELECT warnings FROM jobs WHERE id = %s", job)[0][0]
+        self.assertIsNotNone(warnings, "the job row says nothing of the damage")
+        self.assertEqual(warnings["text"], summary["concealed"])
+        self.assertTrue(warnings["text"].startswith("concealed: "))
+        self.assertEqual(len(warnings["groups"]), len(summary["warnings"]))
+        self.assertLessEqual(len(warnings["groups"]), 32)
+        video = [g for g in warnings["groups"] if g["element"].startswith("avdec_h264")
+                 and g["kind"] == "decode-error"]
+        self.assertTrue(video, warnings)
+        self.assertGreater(video[0]["count"], 5)
+        self.assertAlmostEqual(video[0]["first"], t_first, delta=1.5)
+        self.assertAlmostEqual(video[0]["last"], t_last, delta=1.5)
+        self.assertEqual(self.media(media)["status"], "complete")
+        print(f"job row warnings: {warnings['text'][:300]}", file=sys.stderr)
+
+        # the database holds the bounds whoever writes: 33 groups are refused
+        self.assertEqual(self.sql("SELECT rcx_job_warnings_ok(%s::jsonb)",
+                                  json.dumps({"text": "x", "groups": [{}] * 33}))[0][0], False)
+        self.assertEqual(self.sql("SELECT rcx_job_warnings_ok(%s::jsonb)", json.dumps(warnings))[0][0],
+                         True)
+        with self.assertRaises(Exception) as cm:
+            self.sql("UPDATE jobs SET warnings = %s WHERE id = %s",
+                     json.dumps({"text": "x" * 2001, "groups": []}), job)
+        self.assertIn("jobs_warnings_bounded", str(cm.exception))
+
     def test_sigterm_releases_the_job_in_time(self):
         job, media = self.make_job()
         src = make_clip(os.path.join(self.tmp, "long.mp4"), seconds=120)
