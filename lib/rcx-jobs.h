@@ -93,9 +93,9 @@ void rcx_jobs_free (RcxJobs * jobs);
  * (default 120 s; 0: once, with the HTTP client's own retries only). */
 void rcx_jobs_set_persistence (RcxJobs * jobs, guint seconds);
 /* A running job whose row has not moved for this long is taken over by a
- * claim (its worker died without releasing it); the database enforces its
- * own minimum (jobs_stale_after(), 15 min by default). Default 900 s; 0:
- * never take over. */
+ * claim (its worker died without releasing it), and given up on by
+ * rcx_jobs_give_up; the database raises anything shorter to 10 s
+ * (db/migrations/007_claim_stale_after.sql). Default 900 s; 0: never. */
 void rcx_jobs_set_stale_after (RcxJobs * jobs, guint seconds);
 
 /* Reads one job (NULL with RCX_JOBS_ERROR_NOT_FOUND when there is none). */

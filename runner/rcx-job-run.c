@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "rcx-duration.h"
 #include "rcx-ids.h"
 #include "rcx-job-progress.h"
 #include "rcx-jobs.h"
@@ -28,6 +29,7 @@ rcx_job_run_options_clear (RcxJobRunOptions * options)
 {
   g_clear_pointer (&options->job_id, g_free);
   g_clear_pointer (&options->worker_id, g_free);
+  g_clear_pointer (&options->stale_after, g_free);
   g_clear_pointer (&options->entries, g_free);
 }
 
@@ -51,6 +53,11 @@ rcx_job_run_option_entries (RcxJobRunOptions * options)
           "(deleting the playlists that went up) gets this long, then the "
           "process exits 3 (default: "
           G_STRINGIFY (RCX_JOB_RUN_DEFAULT_SHUTDOWN_TIMEOUT) ")", "SECONDS"},
+    {"stale-after", 0, 0, G_OPTION_ARG_STRING, &options->stale_after,
+        "Take over a job running on another worker whose row has not moved "
+          "for this long (its worker died), e.g. 90s, 15m; at least "
+          G_STRINGIFY (RCX_JOB_RUN_MIN_STALE_AFTER) " s (default: 15m)",
+        "DURATION"},
     {NULL}
   };
 
@@ -483,6 +490,7 @@ rcx_job_run (RcxJobRunOptions * options,
   JsonNode *answer;
   gboolean interrupted, lost;
   FailureKind kind;
+  gint stale_after = 0;
 
   if (!rcx_id_is_valid (options->job_id))
     return usage_error (exit_code, NULL, error, "--job-id: not a valid id "
@@ -496,6 +504,12 @@ rcx_job_run (RcxJobRunOptions * options,
   if (options->shutdown_timeout <= 0)
     return usage_error (exit_code, options->job_id, error,
         "--shutdown-timeout must be positive");
+  if (options->stale_after && (!rcx_duration_parse ("--stale-after",
+              options->stale_after, &stale_after, &local)
+          || stale_after < RCX_JOB_RUN_MIN_STALE_AFTER))
+    return usage_error (exit_code, options->job_id, error, local ?
+        local->message : "--stale-after: at least "
+        G_STRINGIFY (RCX_JOB_RUN_MIN_STALE_AFTER) " s");
   if (!(pg = open_database (&local)))
     return usage_error (exit_code, options->job_id, error, local->message);
   worker_id = options->worker_id ? g_strdup (options->worker_id) :
@@ -504,6 +518,8 @@ rcx_job_run (RcxJobRunOptions * options,
     return usage_error (exit_code, options->job_id, error, "the host name "
         "makes no valid worker id: pass --worker-id");
   jobs = rcx_jobs_new (pg, worker_id);
+  if (stale_after > 0)
+    rcx_jobs_set_stale_after (jobs, stale_after);
 
   r.options = options;
   r.jobs = jobs;

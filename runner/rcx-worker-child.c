@@ -217,6 +217,7 @@ spawn_child (Slot * s, const gchar * job_id, const gchar * src,
   /* the child's cleanup must end before the worker kills it */
   g_autofree gchar *shutdown = g_strdup_printf ("%d", CLAMP (o->shutdown_budget
           - 2 * SHUTDOWN_MARGIN, 1, 20));
+  g_autofree gchar *stale = g_strdup_printf ("%ds", o->stale_after);
 
   g_ptr_array_add (argv, s->w->self_exe);
   g_ptr_array_add (argv, (gpointer) "transcode");
@@ -232,6 +233,8 @@ spawn_child (Slot * s, const gchar * job_id, const gchar * src,
   }
   g_ptr_array_add (argv, (gpointer) "--shutdown-timeout");
   g_ptr_array_add (argv, shutdown);
+  g_ptr_array_add (argv, (gpointer) "--stale-after");
+  g_ptr_array_add (argv, stale);
   if (o->s3_endpoint) {
     g_ptr_array_add (argv, (gpointer) "--endpoint-url");
     g_ptr_array_add (argv, o->s3_endpoint);

@@ -47,7 +47,8 @@ typedef struct
   gint backoff_max;
   gint not_ours_delay;
   gint protection_minutes;
-  gint db_stale_after;
+  gchar *stale_after_text;      /* --stale-after as given */
+  gint stale_after;             /* seconds: the claims' stale horizon */
   gint job_timeout;
 } WorkerOptions;
 

@@ -90,8 +90,7 @@ rcx_worker_slot_jobs (Slot * s)
 
   /* the worker's own writes must end inside the shutdown budget */
   rcx_jobs_set_persistence (jobs, MAX (s->w->o->shutdown_budget / 4, 1));
-  if (s->w->o->db_stale_after > 0)
-    rcx_jobs_set_stale_after (jobs, s->w->o->db_stale_after);
+  rcx_jobs_set_stale_after (jobs, s->w->o->stale_after);
   return jobs;
 }
 

@@ -434,6 +434,10 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
             self.assertIn("--job-id: not a valid id", r.stderr)
         r = self.run_job(job, self.clip, dst, "--worker-id", "bad worker")
         self.assertEqual(r.returncode, 2, r.stderr)
+        for bad in ("9", "9s", "1.5m", "15x", "-20", ""):
+            r = self.run_job(job, self.clip, dst, "--stale-after", bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertIn("--stale-after", r.stderr)
         env = self.env()
         del env["SUPABASE_SERVICE_KEY"]
         r = self.run_job(job, self.clip, dst, env=env)

@@ -251,14 +251,6 @@ class WorkerTests(JobRows, rcxtest.TestCase):
                 raise AssertionError(f"timed out after {timeout} s waiting for {what}")
             time.sleep(0.05)
 
-    def age_job(self, job_id, minutes=60):
-        """The database's stale horizon (15 min) passing, without waiting it."""
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' "
-                        "WHERE id = %s", (minutes, job_id))
-            cur.execute("SET session_replication_role = DEFAULT")
-
     def clip_bytes(self):
         with open(self.clip, "rb") as f:
             return f.read()
@@ -522,10 +514,12 @@ class WorkerTests(JobRows, rcxtest.TestCase):
 
     # -- SIGKILL of the worker -------------------------------------------------------------
     def test_sigkill_of_a_worker_then_stale_takeover(self):
+        """With --stale-after 15 (the production default is 15 min) the
+        whole takeover is measured, nothing aged by hand."""
         job, media = self.make_job("in/clip.mp4")
         self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
         self.send(self.body(job, media))
-        w1 = Worker(self, self.queue)
+        w1 = Worker(self, self.queue, "--stale-after", "15")
         started = w1.wait("job-started", job, timeout=60)
         self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
                   "an upload to start")
@@ -537,24 +531,31 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         killed = time.monotonic()
         self.assertEqual(self.job(job)["state"], "running")
         self.proxy.clear_faults()
-        w2 = Worker(self, self.queue, "--not-ours-delay", "2")
+        # --not-ours-delay defaults to --stale-after: 15 s
+        w2 = Worker(self, self.queue, "--stale-after", "15")
         # the message comes back after its visibility; the job is not stale
         # yet (its row moved seconds ago): the second worker leaves it
         w2.wait("job-not-ours", job, timeout=30)
         back = time.monotonic() - killed
         self.assertEqual(self.claims(job), 1)
-        # the database's stale horizon (15 min) passes; the message comes
-        # back once more and this time the job is taken over
-        self.age_job(job)
+        self.assertEqual(self.job(job)["state"], "running")
+        # the message comes back once more after --not-ours-delay, the row
+        # silent for longer than 15 s by then: taken over
+        w2.wait("job-started", job, timeout=60)
+        self.poll(lambda: self.claims(job) == 2, 30, "the takeover")
+        takeover = time.monotonic() - killed
+        self.assertGreaterEqual(takeover, 15)
         w2.wait("job-succeeded", job, timeout=120)
+        w2.wait("message-deleted", job)
         recover = time.monotonic() - killed
         self.assertEqual(self.job(job)["state"], "succeeded")
         self.assertEqual(self.job(job)["attempts"], 2)
         self.assertTrue(self.master_exists(media))
+        self.assertEqual(self.queue_counts(), 0)
         w2.stop()
         self.report("SIGKILL of a worker", f"message back after its visibility ({back:.2f} s), left "
-                    f"alone while the job looked live; after the stale horizon (aged in the database) "
-                    f"a worker took it over and finished, {recover:.2f} s after the kill")
+                    f"alone while the job looked live; taken over {takeover:.2f} s after the kill "
+                    f"(--stale-after 15), finished and deleted {recover:.2f} s after it")
 
     # -- a job longer than the visibility -------------------------------------------------
     def test_a_job_longer_than_the_visibility_is_kept_by_heartbeats(self):
@@ -797,14 +798,19 @@ class WorkerTests(JobRows, rcxtest.TestCase):
                      "--concurrency", "--visibility", "--heartbeat", "--max-receives",
                      "--shutdown-budget", "--worker-id", "SUPABASE_SERVICE_KEY", "ECS_AGENT_URI",
                      "--storage-region", "RCX_STORAGE_ACCESS_KEY_ID", "RCX_STORAGE_SECRET_ACCESS_KEY",
-                     "RCX_STORAGE_SESSION_TOKEN"):
+                     "RCX_STORAGE_SESSION_TOKEN", "--stale-after", "--not-ours-delay"):
             self.assertIn(flag, r.stdout)
+        r = subprocess.run([RUNNER, "transcode", "--help"], capture_output=True, text=True)
+        self.assertIn("--stale-after=DURATION", r.stdout)
         env = self.env()
         for args in (["--bucket", BUCKET], ["--queue-url", "http://x/1/q"],
                      ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--key-template", "../{x}/"],
                      ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--visibility", "5",
                       "--heartbeat", "5"],
-                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--worker-id", "a/b"]):
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--worker-id", "a/b"],
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--stale-after", "9s"],
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--stale-after", "15x"],
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--stale-after", "-20"]):
             r = subprocess.run([RUNNER, "worker", *args], capture_output=True, text=True, env=env,
                                timeout=10)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
