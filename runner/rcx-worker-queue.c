@@ -57,8 +57,9 @@ rcx_worker_message_visibility (Slot * s, guint seconds, const gchar * job_id,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *text = g_strdup_printf ("%u", seconds);
 
+  /* cancelled only near the end of the shutdown budget */
   if (rcx_sqs_change_message_visibility (s->w->sqs, NULL,
-          s->msg->receipt_handle, seconds, NULL, &error)) {
+          s->msg->receipt_handle, seconds, s->w->handback, &error)) {
     rcx_worker_emit ("info", "message-visibility", job_id, media_id,
         rcx_worker_fields_new ("message_id", s->msg->message_id, "seconds",
             text, NULL));

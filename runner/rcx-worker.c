@@ -108,6 +108,15 @@ on_kill_deadline (gpointer data)
 }
 
 static gboolean
+on_handback_deadline (gpointer data)
+{
+  Worker *w = data;
+
+  g_cancellable_cancel (w->handback);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_budget_spent (gpointer data)
 {
   rcx_worker_emit ("error", "shutdown-budget-spent", NULL, NULL, NULL);
@@ -132,6 +141,8 @@ on_stop_signal (gpointer data)
   signal_children (w, FALSE);
   g_timeout_add_seconds (budget > SHUTDOWN_MARGIN * 2 ?
       budget - SHUTDOWN_MARGIN : budget / 2, on_kill_deadline, w);
+  g_timeout_add_seconds (budget > HANDBACK_MARGIN * 2 ?
+      budget - HANDBACK_MARGIN : budget / 2, on_handback_deadline, w);
   g_timeout_add_seconds (budget, on_budget_spent, w);
   rcx_worker_check_done (w);
   return G_SOURCE_CONTINUE;
@@ -442,6 +453,7 @@ rcx_worker_main (int argc, char **argv)
     w.self_exe = g_strdup (argv[0]);
   w.loop = g_main_loop_new (NULL, FALSE);
   w.stop = g_cancellable_new ();
+  w.handback = g_cancellable_new ();
   g_mutex_init (&w.lock);
   g_cond_init (&w.cond);
   g_mutex_init (&w.protection_lock);
@@ -469,6 +481,7 @@ rcx_worker_main (int argc, char **argv)
   g_unlink (o.health_file);
   g_main_loop_unref (w.loop);
   g_object_unref (w.stop);
+  g_object_unref (w.handback);
   g_free (w.slots);
   g_free (w.self_exe);
   g_free (w.agent_uri);

@@ -258,6 +258,27 @@ class WorkerTests(JobRows, rcxtest.TestCase):
     def report(self, row, text):
         print(f"[fault row] {row}: {text}", file=sys.stderr)
 
+    def assert_nothing_lost(self, jobs):
+        """The issue's "nothing lost", for every (job, media): its message
+        is gone only if the job succeeded with its outputs, else visible
+        again (or in flight back) or in the dead-letter queue; no master
+        playlist for a job not succeeded; every multipart upload begun
+        through the proxy was completed or aborted."""
+        queued = [m["body"] for m in self.sqs.messages(self.queue)]
+        dead = [m["body"] for m in self.sqs.messages(self.queue + "-dlq")]
+        for job, media in jobs:
+            state = self.job(job)["state"]
+            kept = any(job in b for b in queued) or any(job in b for b in dead)
+            if state == "succeeded":
+                self.assertTrue(self.master_exists(media), job)
+            else:
+                self.assertFalse(self.master_exists(media), f"master playlist of a {state} job")
+                self.assertTrue(kept, f"job {job} is {state} and its message is gone")
+        begun = len(self.proxy.requests(method="POST", query=r"(^|&)uploads(=|&|$)"))
+        ended = {q for e in self.proxy.requests(query="uploadId=") if e["method"] in ("POST", "DELETE")
+                 for q in [e["query"]]}
+        self.assertLessEqual(begun, len(ended), "a multipart upload was left open")
+
     # -- the happy path -----------------------------------------------------------
     def test_a_message_to_hls_then_a_duplicate_does_nothing(self):
         agent = FakeAgent()
@@ -398,6 +419,40 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.report("hostile bodies", f"{len(bodies)} bodies rejected and deleted in {took:.2f} s, "
                     f"no row or object touched: " + "; ".join(e["fields"]["reason"] for e in rejected))
 
+    # -- S3 faults during the source download ---------------------------------------
+    def test_s3_faults_during_the_source_download_are_ridden_out(self):
+        """5xx, a stall and connection resets on the child's reads of the
+        source (HEAD and ranged GETs through the fault proxy): the job
+        still succeeds, once, and its message goes after that."""
+        job, media = self.make_job("in/clip.mp4")
+        size = len(self.clip_bytes())
+        self.assertGreater(size, 64 * 1024)
+        src = r"^/test/in/clip\.mp4$"
+        self.proxy.add_fault("error", method="GET", path=src, status=503, code="SlowDown", count=1)
+        self.proxy.add_fault("reset", method="GET", path=src, after_bytes=32 * 1024, count=1)
+        self.proxy.add_fault("stall", method="GET", path=src, after_bytes=16 * 1024, seconds=4, count=1)
+        self.proxy.add_fault("error", method="GET", path=src, status=500, code="InternalError", count=1)
+        self.proxy.add_fault("reset", method="GET", path=src, after_bytes=0, count=1)
+        self.proxy.add_fault("error", method="HEAD", path=src, status=503, code="SlowDown", count=1)
+        self.send(self.body(job, media))
+        start = time.monotonic()
+        w = Worker(self, self.queue)
+        done = w.wait("job-succeeded", job, timeout=180)
+        w.wait("message-deleted", job)
+        took = time.monotonic() - start
+        fired = [e["fault"] for e in self.proxy.requests(path=src) if e.get("fault")]
+        self.assertGreaterEqual(len(fired), 6, fired)           # every fault met the job
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        self.assertEqual(self.claims(job), 1)                   # ridden out inside the one run
+        self.assertEqual(w.named("job-released", job), [])
+        self.assertEqual(self.queue_counts(), 0)
+        self.assert_nothing_lost([(job, media)])
+        w.stop()
+        self.report("S3 5xx, stall, resets during the source download",
+                    f"{len(fired)} faults ({', '.join(map(str, fired))}) on the source reads; the job "
+                    f"succeeded in one run ({done['fields']['seconds']} s, message to deleted "
+                    f"{took:.2f} s)")
+
     # -- SIGTERM mid-job ---------------------------------------------------------------
     def test_sigterm_mid_job_releases_and_a_second_worker_finishes(self):
         job, media = self.make_job("in/clip.mp4")
@@ -451,6 +506,99 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.assertTrue(msgs[0]["visible"])
         self.report("SIGTERM during probe", f"worker exited 0 in {took:.2f} s, job queued, message "
                     "visible at once")
+
+    def test_sigterm_during_the_transcode_releases_and_a_second_worker_finishes(self):
+        """SIGTERM while the pipeline runs: progress written, segments going
+        up, no upload held (a 60 s source keeps the child transcoding)."""
+        long_key = "in/long60.mp4"
+        if not getattr(type(self), "long_uploaded", False):
+            path = make_clip(os.path.join(self.clips, "long60.mp4"), seconds=60)
+            with open(path, "rb") as f:
+                self.boto.put_object(Bucket=BUCKET, Key=long_key, Body=f.read())
+            type(self).long_uploaded = True
+        job, media = self.make_job(long_key)
+        self.send(self.body(job, media))
+        w1 = Worker(self, self.queue)
+        w1.wait("job-started", job, timeout=60)
+        progress = lambda: self.sql("SELECT progress FROM jobs WHERE id = %s", job)[0][0] or 0
+        self.poll(lambda: 0 < progress() < 80 and self.proxy.requests(method="PUT", path="segment"),
+                  60, "the transcode to be under way")
+        at = progress()
+        took = w1.stop(timeout=25)
+        self.assertEqual(w1.proc.returncode, 0)
+        self.assertLess(took, 20)
+        self.assertEqual(len(w1.named("job-released", job)), 1, [e.get("event") for e in w1.events])
+        self.assertEqual(w1.named("job-succeeded", job), [])
+        vis = [e for e in w1.named("message-visibility", job) if e["fields"]["seconds"] == "0"]
+        self.assertEqual(len(vis), 1)
+        self.assertEqual(self.job(job)["state"], "queued")
+        self.assertTrue(self.sqs.messages(self.queue)[0]["visible"])
+        self.assert_nothing_lost([(job, media)])
+        start = time.monotonic()
+        w2 = Worker(self, self.queue)
+        w2.wait("job-succeeded", job, timeout=180)
+        w2.wait("message-deleted", job)
+        recover = time.monotonic() - start
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        self.assertEqual(self.claims(job), 2)
+        self.assertEqual(self.queue_counts(), 0)
+        self.assert_nothing_lost([(job, media)])
+        w2.stop()
+        self.report("SIGTERM during transcode", f"at {at:.0f} % the worker exited 0 in {took:.2f} s "
+                    f"(budget 20), job queued, message visible at once; a second worker finished it "
+                    f"in {recover:.2f} s")
+
+    def test_sqs_failing_at_the_hand_back_during_shutdown(self):
+        """SIGTERM mid-job while SQS answers ChangeMessageVisibility first
+        with 500s, then (a second job) not at all: the worker exits within
+        its budget, the job is released, and the message comes back after
+        its visibility at worst."""
+        for mode in ("500", "stall"):
+            with self.subTest(mode=mode):
+                self.sqs.clear_faults()
+                self.proxy.clear_faults()
+                self.proxy.clear_log()
+                job, media = self.make_job("in/clip.mp4")
+                self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
+                self.send(self.body(job, media))
+                w1 = Worker(self, self.queue)
+                w1.wait("job-started", job, timeout=60)
+                self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
+                          "an upload to start")
+                if mode == "500":
+                    self.sqs.fail_next(1000, op="ChangeMessageVisibility")
+                else:
+                    self.sqs.stall_next(1000, 60, op="ChangeMessageVisibility")
+                took = w1.stop(timeout=30)
+                stopped = time.monotonic()
+                self.assertEqual(w1.proc.returncode, 0)
+                self.assertLess(took, 20 + 1)           # the budget, and the exit itself
+                self.assertEqual(len(w1.named("job-released", job)), 1,
+                                 (took, [(e.get("event"), e.get("fields")) for e in w1.events]))
+                self.assertEqual(self.job(job)["state"], "queued")
+                # the hand-back did not happen, and the worker said so
+                self.assertEqual([e for e in w1.named("message-visibility", job)
+                                  if e["fields"]["seconds"] == "0"], [])
+                failed = w1.named("message-visibility-failed", job)
+                self.assertEqual([e["fields"]["seconds"] for e in failed], ["0"])
+                self.assert_nothing_lost([(job, media)])
+                self.sqs.clear_faults()
+                self.proxy.clear_faults()
+                # not handed back: visible again after its visibility (6 s)
+                self.poll(lambda: self.sqs.messages(self.queue)[0]["visible"], 15,
+                          "the message to come back")
+                back = time.monotonic() - stopped
+                w2 = Worker(self, self.queue)
+                w2.wait("job-succeeded", job, timeout=120)
+                w2.wait("message-deleted", job)
+                recover = time.monotonic() - stopped
+                self.assertEqual(self.job(job)["state"], "succeeded")
+                self.assertEqual(self.queue_counts(), 0)
+                self.assert_nothing_lost([(job, media)])
+                w2.stop()
+                self.report(f"SQS {mode} at the hand-back during shutdown",
+                            f"worker exited 0 in {took:.2f} s (budget 20), job queued; message "
+                            f"visible {back:.2f} s after the exit, finished {recover:.2f} s after it")
 
     # -- a child crash --------------------------------------------------------------------
     def test_a_crashed_child_ends_its_job_only(self):
