@@ -472,9 +472,17 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.poll(lambda: self.job(job)["progress"] > 0 and os.path.exists(playlist), 90,
                   "progress and a live playlist")
         self.assertIsNone(proc.poll())
-        # another worker takes the job over (as after a stale-looking pause)
-        self.backdate(job, 20)
-        self.sql("UPDATE jobs SET worker_id = 'new-worker' WHERE id = %s", job)
+        # another worker takes the job over (as after a stale-looking pause);
+        # one transaction holding the row, or a heartbeat (every 0.2 s) between
+        # the backdating and the takeover makes the job live again
+        with self.conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT 1 FROM jobs WHERE id = %s FOR UPDATE", (job,))
+            cur.execute("SET LOCAL session_replication_role = replica")
+            cur.execute("UPDATE jobs SET updated_at = now() - interval '20 minutes' WHERE id = %s", (job,))
+            cur.execute("SET LOCAL session_replication_role = DEFAULT")
+            cur.execute("UPDATE jobs SET worker_id = 'new-worker' WHERE id = %s", (job,))
+            cur.execute("COMMIT")
         taken = time.monotonic()
         out, err = proc.communicate(timeout=60)
         took = time.monotonic() - taken
