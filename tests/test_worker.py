@@ -251,6 +251,19 @@ class WorkerTests(JobRows, rcxtest.TestCase):
                 raise AssertionError(f"timed out after {timeout} s waiting for {what}")
             time.sleep(0.05)
 
+    def job_held_mid_upload(self, *worker_args):
+        """A job whose first segment PUT hangs 30 s, and a worker running it,
+        returned once that upload has begun: (job, media, worker, its
+        job-started event)."""
+        job, media = self.make_job("in/clip.mp4")
+        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
+        self.send(self.body(job, media))
+        w = Worker(self, self.queue, *worker_args)
+        started = w.wait("job-started", job, timeout=60)
+        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
+                  "an upload to start")
+        return job, media, w, started
+
     def clip_bytes(self):
         with open(self.clip, "rb") as f:
             return f.read()
@@ -455,14 +468,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
 
     # -- SIGTERM mid-job ---------------------------------------------------------------
     def test_sigterm_mid_job_releases_and_a_second_worker_finishes(self):
-        job, media = self.make_job("in/clip.mp4")
-        # hold the job mid-upload: the first segment PUT hangs
-        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
-        self.send(self.body(job, media))
-        w1 = Worker(self, self.queue)
-        w1.wait("job-started", job, timeout=60)
-        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
-                  "an upload to start")
+        job, media, w1, _ = self.job_held_mid_upload()
         self.assertEqual(self.job(job)["state"], "running")
         took = w1.stop(timeout=25)
         self.assertEqual(w1.proc.returncode, 0)
@@ -558,13 +564,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
                 self.sqs.clear_faults()
                 self.proxy.clear_faults()
                 self.proxy.clear_log()
-                job, media = self.make_job("in/clip.mp4")
-                self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
-                self.send(self.body(job, media))
-                w1 = Worker(self, self.queue)
-                w1.wait("job-started", job, timeout=60)
-                self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
-                          "an upload to start")
+                job, media, w1, _ = self.job_held_mid_upload()
                 if mode == "500":
                     self.sqs.fail_next(1000, op="ChangeMessageVisibility")
                 else:
@@ -664,13 +664,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
     def test_sigkill_of_a_worker_then_stale_takeover(self):
         """With --stale-after 15 (the production default is 15 min) the
         whole takeover is measured, nothing aged by hand."""
-        job, media = self.make_job("in/clip.mp4")
-        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
-        self.send(self.body(job, media))
-        w1 = Worker(self, self.queue, "--stale-after", "15")
-        started = w1.wait("job-started", job, timeout=60)
-        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
-                  "an upload to start")
+        job, media, w1, started = self.job_held_mid_upload("--stale-after", "15")
         self.assertEqual(self.job(job)["state"], "running")
         w1.stop(signal.SIGKILL)
         # the child dies with its worker (PR_SET_PDEATHSIG)

@@ -13,11 +13,11 @@
 --   rcx_job_claim(p_job_id, p_worker_id, p_stale_after_s DEFAULT 900)
 --   rcx_job_give_up(p_job_id, p_reason, p_stale_after_s DEFAULT 900)
 --       judge "stale" by that horizon alone (the default stays 15 min);
---   jobs_before_update()
---       a takeover inside rcx_job_claim is checked against the claim's
---       horizon (the transaction-local setting rcx.stale_after, which only
---       rcx_job_claim sets); any other UPDATE of worker_id (an operator's)
---       still against jobs_stale_after().
+--   jobs_stale_after()
+--       what the trigger checks a takeover against: inside rcx_job_claim
+--       the claim's horizon (the transaction-local setting
+--       rcx.stale_after, which only rcx_job_claim sets), else 15 minutes
+--       as before (an operator's UPDATE of worker_id).
 
 CREATE FUNCTION rcx_job_stale_horizon(p_stale_after_s integer) RETURNS interval
 LANGUAGE sql IMMUTABLE AS $$
@@ -25,95 +25,16 @@ LANGUAGE sql IMMUTABLE AS $$
               ELSE make_interval(secs => greatest(p_stale_after_s, 10)) END
 $$;
 
-CREATE OR REPLACE FUNCTION jobs_before_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-  horizon interval;
-BEGIN
-  IF NEW.id <> OLD.id OR NEW.created_at <> OLD.created_at
-      OR NEW.media_id <> OLD.media_id OR NEW.org_id <> OLD.org_id THEN
-    RAISE EXCEPTION 'jobs.id, media_id, org_id and created_at are immutable'
-      USING ERRCODE = 'RX002';
-  END IF;
-
-  IF NEW.state = 'running' AND OLD.state = 'running'
-      AND NEW.worker_id IS DISTINCT FROM OLD.worker_id THEN
-    -- A takeover: the worker that claimed the job died without releasing
-    -- it (instance lost, OOM) and the message came back. Only a job whose
-    -- row has not moved for the stale horizon may change hands; it counts
-    -- as a new attempt. The horizon is the claim's (rcx_job_claim sets
-    -- rcx.stale_after for its own UPDATE), else jobs_stale_after().
-    horizon := coalesce(make_interval(secs => nullif(
-        current_setting('rcx.stale_after', true), '')::integer),
-        jobs_stale_after());
-    IF OLD.updated_at > now() - horizon THEN
-      RAISE EXCEPTION 'job % is running on % (last update %)', OLD.id,
-          OLD.worker_id, OLD.updated_at
-        USING ERRCODE = 'RX001',
-              HINT = format('a running job changes worker only after %s without updates',
-                            horizon);
-    END IF;
-    NEW.attempts := OLD.attempts + 1;
-    NEW.progress := 0;
-    NEW.error_reason := NULL;
-    NEW.started_at := now();
-    NEW.finished_at := NULL;
-  ELSIF NEW.state = OLD.state THEN
-    -- Same state: only a running job moves (progress, worker heartbeat).
-    IF NEW.state <> 'running' AND (NEW.progress <> OLD.progress
-        OR NEW.worker_id IS DISTINCT FROM OLD.worker_id
-        OR NEW.error_reason IS DISTINCT FROM OLD.error_reason) THEN
-      RAISE EXCEPTION 'job % is %: nothing may change', OLD.id, OLD.state
-        USING ERRCODE = 'RX001';
-    END IF;
-    NEW.attempts := OLD.attempts;
-    NEW.started_at := OLD.started_at;
-    NEW.finished_at := OLD.finished_at;
-  ELSIF OLD.state = 'queued' AND NEW.state = 'running' THEN
-    -- A claim: one more attempt, a fresh start.
-    NEW.attempts := OLD.attempts + 1;
-    NEW.progress := 0;
-    NEW.error_reason := NULL;
-    NEW.started_at := now();
-    NEW.finished_at := NULL;
-  ELSIF OLD.state = 'running' AND NEW.state = 'succeeded' THEN
-    NEW.progress := 100;
-    NEW.error_reason := NULL;
-    NEW.attempts := OLD.attempts;
-    NEW.finished_at := now();
-  ELSIF OLD.state = 'running' AND NEW.state = 'failed' THEN
-    NEW.attempts := OLD.attempts;
-    NEW.finished_at := now();
-  ELSIF OLD.state = 'running' AND NEW.state = 'queued' THEN
-    -- Released (SIGTERM, Spot notice): another worker claims it again.
-    NEW.attempts := OLD.attempts;
-    NEW.progress := 0;
-    NEW.worker_id := NULL;
-    NEW.finished_at := NULL;
-  ELSIF OLD.state = 'queued' AND NEW.state = 'failed' THEN
-    -- Given up without running: its attempts are exhausted, or the queue
-    -- gave up on its message (rcx_job_give_up).
-    NEW.attempts := OLD.attempts;
-    NEW.progress := 0;
-    NEW.worker_id := NULL;
-    NEW.finished_at := now();
-  ELSIF OLD.state = 'failed' AND NEW.state = 'queued' THEN
-    -- An explicit retry (operator / dashboard); attempts keep counting.
-    NEW.attempts := OLD.attempts;
-    NEW.progress := 0;
-    NEW.worker_id := NULL;
-    NEW.error_reason := NULL;
-    NEW.finished_at := NULL;
-  ELSE
-    RAISE EXCEPTION 'illegal job transition % -> %', OLD.state, NEW.state
-      USING ERRCODE = 'RX001',
-            DETAIL = format('job %s', OLD.id),
-            HINT = 'queued -> running -> succeeded | failed; running -> queued; queued -> failed; failed -> queued';
-  END IF;
-
-  NEW.updated_at := now();
-  RETURN NEW;
-END
+-- The trigger (005) checks a takeover against jobs_stale_after(): inside
+-- rcx_job_claim that is the claim's horizon, which it sets for its own
+-- UPDATE (the transaction-local setting rcx.stale_after, seconds);
+-- elsewhere (an operator's UPDATE) still 15 minutes. To change that
+-- default, replace this function keeping the setting's part.
+CREATE OR REPLACE FUNCTION jobs_stale_after() RETURNS interval
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(make_interval(secs => nullif(
+             current_setting('rcx.stale_after', true), '')::integer),
+         interval '15 minutes')
 $$;
 
 -- outcomes as in 005
@@ -198,7 +119,7 @@ DECLARE
 BEGIN
   FOREACH f IN ARRAY ARRAY[
       'rcx_job_stale_horizon(integer)',
-      'jobs_before_update()',
+      'jobs_stale_after()',
       'rcx_job_claim(uuid, text, integer)',
       'rcx_job_give_up(uuid, text, integer)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, anon, authenticated', f);
