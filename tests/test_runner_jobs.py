@@ -21,6 +21,9 @@ PostgREST-compatible test server:
   ours when the HTTP client sends it again;
 - a hostile claim answer ([{}]) is an error, not a crash;
 - a job whose attempts are used up is failed with the reason (exit 1);
+- a pipeline state change that never returns (tests/plugins/: an element
+  stuck in PAUSED -> READY) ends the run within --watchdog with a clear
+  reason, the job released (exit 3), instead of hanging;
 - the database going away mid-job does not hold up the transcode; the
   final state lands once it is back;
 - the service key never appears in the runner's output, even with every
@@ -307,6 +310,34 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
             self.sql("UPDATE jobs SET warnings = %s WHERE id = %s",
                      json.dumps({"text": "x" * 2001, "groups": []}), job)
         self.assertIn("jobs_warnings_bounded", str(cm.exception))
+
+    def test_stuck_state_change_releases_the_job_and_the_process_ends(self):
+        with open(self.desc) as f:
+            d = json.load(f)
+        d["name"] = "test-stuck-scaler"
+        d["encoders"][0]["scaler"]["element"] = "rcxteststuck"     # a pass-through at 180p
+        desc = os.path.join(self.tmp, "stuck.json")
+        with open(desc, "w") as f:
+            json.dump(d, f)
+        env = self.env(GST_PLUGIN_PATH=os.pathsep.join(
+            [rcxtest.PLUGIN_PATH, os.path.join(rcxtest.BUILD_DIR, "tests", "plugins")]),
+            GST_REGISTRY=os.path.join(self.tmp, "registry.bin"))
+        job, media = self.make_job()
+        dst = os.path.join(self.tmp, "out")
+        args = self.args(job, self.clip, dst, "--watchdog", "3")
+        args[args.index("--description") + 1] = desc
+        start = time.monotonic()
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+        took = time.monotonic() - start
+        self.assertEqual(r.returncode, 3, r.stderr[-3000:])
+        summary = json.loads(r.stdout)
+        self.assertEqual(summary["status"], "released")
+        self.assertIn("state change to NULL did not return within 3 s", summary["reason"])
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"]), ("queued", None))
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
+        print(f"stuck state change: released and exited in {took:.2f} s", file=sys.stderr)
 
     def test_sigterm_releases_the_job_in_time(self):
         job, media = self.make_job()
