@@ -464,6 +464,9 @@ succeed_step (RcxJobs * jobs, gpointer data, GCancellable * cancellable,
   if (d->outputs->renditions)
     json_object_set_member (args, "p_renditions",
         json_node_copy (d->outputs->renditions));
+  if (d->outputs->warnings)
+    json_object_set_member (args, "p_warnings",
+        json_node_copy (d->outputs->warnings));
   outcome = call (jobs, "rcx_job_succeed", args, outcomes, &job, cancellable,
       error);
   if (outcome == NULL)

@@ -93,9 +93,9 @@ void rcx_jobs_free (RcxJobs * jobs);
  * (default 120 s; 0: once, with the HTTP client's own retries only). */
 void rcx_jobs_set_persistence (RcxJobs * jobs, guint seconds);
 /* A running job whose row has not moved for this long is taken over by a
- * claim (its worker died without releasing it); the database enforces its
- * own minimum (jobs_stale_after(), 15 min by default). Default 900 s; 0:
- * never take over. */
+ * claim (its worker died without releasing it), and given up on by
+ * rcx_jobs_give_up; the database raises anything shorter to 10 s
+ * (db/migrations/007_claim_stale_after.sql). Default 900 s; 0: never. */
 void rcx_jobs_set_stale_after (RcxJobs * jobs, guint seconds);
 
 /* Reads one job (NULL with RCX_JOBS_ERROR_NOT_FOUND when there is none). */
@@ -122,7 +122,18 @@ typedef struct {
   const gchar *thumbnail_url;   /* may be NULL */
   gdouble duration_s;           /* < 0: unknown */
   JsonNode *renditions;         /* a JSON array, may be NULL */
+  JsonNode *warnings;           /* jobs.warnings: rcx_jobs_warnings_new(),
+                                 * NULL for a clean source */
 } RcxJobOutputs;
+
+/* jobs.warnings for a job that concealed damage (db/migrations/
+ * 006_job_warnings.sql): {"text": @text, "groups": @groups} with only the
+ * known members of each group (element, kind, count, first, last,
+ * message), texts sanitized (rcx_sanitize_text) and cut, at most 32 groups
+ * and 24 KiB printed, inside the database's bounds (32 groups, 32 KiB, 2000
+ * characters a text). NULL when @text is NULL or empty (nothing concealed).
+ * @groups: the transcode summary's "warnings", @text its "concealed". */
+JsonNode *rcx_jobs_warnings_new (JsonNode * groups, const gchar * text);
 
 /* The queue gave up on the job's message (poison message): a queued job,
  * or a running one whose row did not move for the stale threshold, is

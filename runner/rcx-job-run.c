@@ -1,12 +1,19 @@
-/* rcx-job-run.c: a transcode run as a Supabase job (see rcx-job-run.h).
+/* rcx-job-run.c: a transcode run as a Supabase job (see rcx-job-run.h):
+ * the options, the claim, the run with its progress writer, the release
+ * on SIGTERM and the shutdown deadline, recording the outcome. Beside it:
+ * rcx-job-outcome.c (what an outcome means: the summary printed, which
+ * failures fail the job and which release it); rcx-job-run-private.h holds
+ * what they share.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rcx-job-run.h"
+#include "rcx-job-run-private.h"
 
 #include <stdio.h>
 #include <unistd.h>
 
+#include "rcx-duration.h"
 #include "rcx-ids.h"
 #include "rcx-job-progress.h"
 #include "rcx-jobs.h"
@@ -28,6 +35,7 @@ rcx_job_run_options_clear (RcxJobRunOptions * options)
 {
   g_clear_pointer (&options->job_id, g_free);
   g_clear_pointer (&options->worker_id, g_free);
+  g_clear_pointer (&options->stale_after, g_free);
   g_clear_pointer (&options->entries, g_free);
 }
 
@@ -51,6 +59,11 @@ rcx_job_run_option_entries (RcxJobRunOptions * options)
           "(deleting the playlists that went up) gets this long, then the "
           "process exits 3 (default: "
           G_STRINGIFY (RCX_JOB_RUN_DEFAULT_SHUTDOWN_TIMEOUT) ")", "SECONDS"},
+    {"stale-after", 0, 0, G_OPTION_ARG_STRING, &options->stale_after,
+        "Take over a job running on another worker whose row has not moved "
+          "for this long (its worker died), e.g. 90s, 15m; at least "
+          G_STRINGIFY (RCX_JOB_RUN_MIN_STALE_AFTER) " s (default: 15m)",
+        "DURATION"},
     {NULL}
   };
 
@@ -160,33 +173,6 @@ release_job (RcxJobs * jobs, const gchar * job_id)
   return ok;
 }
 
-static JsonNode *
-summary_new (const gchar * job_id, const gchar * status, const gchar * reason,
-    const gchar * failure_kind, const gchar * job_state, JsonNode * base)
-{
-  JsonNode *node = base ? json_node_ref (base) :
-      json_node_init_object (json_node_alloc (), json_object_new ());
-  JsonObject *o;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node)) {
-    json_node_unref (node);
-    node = json_node_init_object (json_node_alloc (), json_object_new ());
-  }
-  o = json_node_get_object (node);
-  json_object_set_string_member (o, "job_id", job_id);
-  json_object_set_string_member (o, "status", status);
-  if (reason) {
-    g_autofree gchar *line = rcx_jobs_reason_sanitize (reason);
-
-    json_object_set_string_member (o, "reason", line);
-  }
-  if (failure_kind)
-    json_object_set_string_member (o, "failure_kind", failure_kind);
-  if (job_state)
-    json_object_set_string_member (o, "job_state", job_state);
-  return node;
-}
-
 /* The process exits on its own when the cleanup outlives the shutdown
  * deadline: the job is released already, and ECS would kill it anyway. */
 static gpointer
@@ -219,8 +205,9 @@ shutdown_thread (gpointer data)
 
     if (r->release_thread)
       g_thread_join (g_steal_pointer (&r->release_thread));
-    summary = summary_new (r->job_id, "released", "interrupted: the cleanup "
-        "did not end within the shutdown timeout", "transient", NULL, NULL);
+    summary = rcx_job_summary_new (r->job_id, "released",
+        "interrupted: the cleanup did not end within the shutdown timeout",
+        "transient", NULL, NULL);
     text = json_to_string (summary, TRUE);
     g_printerr ("job %s: the cleanup did not end within %d s: exiting\n",
         r->job_id, r->options->shutdown_timeout);
@@ -332,48 +319,6 @@ open_database (GError ** error)
   return pg;
 }
 
-typedef enum
-{
-  KIND_PERMANENT,               /* fail the job */
-  KIND_TRANSIENT,               /* release it: another attempt may pass */
-  KIND_CONFIG,                  /* release it: this worker is misconfigured */
-} FailureKind;
-
-/* What a failed transcode means for the job. */
-static FailureKind
-classify (const GError * error)
-{
-  if (error->domain == RCX_TRANSCODE_ERROR) {
-    switch (error->code) {
-      case RCX_TRANSCODE_ERROR_CONFIG:
-        return KIND_CONFIG;
-      case RCX_TRANSCODE_ERROR_WATCHDOG:
-      case RCX_TRANSCODE_ERROR_INTERRUPTED:
-        return KIND_TRANSIENT;
-      default:
-        return KIND_PERMANENT;  /* the input, or the pipeline on it */
-    }
-  }
-  if (error->domain == RCX_S3_ERROR) {
-    /* storing the outputs */
-    switch (error->code) {
-      case RCX_S3_ERROR_SETTINGS:
-      case RCX_S3_ERROR_NOT_AUTHORIZED:
-      case RCX_S3_ERROR_NOT_FOUND:
-        return KIND_CONFIG;     /* our bucket, our credentials */
-      case RCX_S3_ERROR_CONNECT:
-        return KIND_TRANSIENT;
-      default:
-        return rcx_s3_error_get_http_status (error) == 0
-            || rcx_s3_error_get_http_status (error) >= 500 ?
-            KIND_TRANSIENT : KIND_PERMANENT;
-    }
-  }
-  if (error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR)
-    return KIND_TRANSIENT;
-  return KIND_PERMANENT;
-}
-
 static void
 run_finish (Run * r)
 {
@@ -413,8 +358,8 @@ usage_error (RcxJobExit * exit_code, const gchar * job_id, GError ** error,
   g_set_error_literal (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
       message);
   *exit_code = RCX_JOB_EXIT_USAGE;
-  return summary_new (job_id ? job_id : "", "released", message, NULL, NULL,
-      NULL);
+  return rcx_job_summary_new (job_id ? job_id : "", "released", message, NULL,
+      NULL, NULL);
 }
 
 /* The claim went wrong: whatever happened, the job must not stay running
@@ -429,8 +374,8 @@ claim_failed (Run * r, GError * local, RcxJobExit * exit_code, GError ** error)
     *exit_code = RCX_JOB_EXIT_FAILED;
     g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INPUT,
         "claiming job %s: %s", r->job_id, local->message);
-    return summary_new (r->job_id, "failed", local->message, "permanent",
-        NULL, NULL);
+    return rcx_job_summary_new (r->job_id, "failed", local->message,
+        "permanent", NULL, NULL);
   }
   /* the claim may have landed (its answer lost, or refused by us): the
    * release is a no-op unless the job runs under us */
@@ -447,19 +392,9 @@ claim_failed (Run * r, GError * local, RcxJobExit * exit_code, GError ** error)
       RCX_TRANSCODE_ERROR_CONFIG : RCX_TRANSCODE_ERROR_FAILED,
       "claiming job %s: %s", r->job_id,
       g_cancellable_is_cancelled (r->outer) ? "interrupted" : local->message);
-  return summary_new (r->job_id, "released",
+  return rcx_job_summary_new (r->job_id, "released",
       g_cancellable_is_cancelled (r->outer) ? "interrupted" : local->message,
       kind, NULL, NULL);
-}
-
-static const gchar *
-summary_string (JsonObject * o, const gchar * member)
-{
-  JsonNode *n = json_object_get_member (o, member);
-
-  return n && JSON_NODE_HOLDS_VALUE (n)
-      && json_node_get_value_type (n) == G_TYPE_STRING ?
-      json_node_get_string (n) : NULL;
 }
 
 JsonNode *
@@ -473,6 +408,7 @@ rcx_job_run (RcxJobRunOptions * options,
   g_autoptr (GError) local = NULL;
   g_autoptr (JsonNode) result = NULL;
   g_autoptr (JsonNode) failure = NULL;
+  g_autoptr (JsonNode) warnings = NULL;
   g_autofree gchar *worker_id = NULL;
   RcxTranscodeOptions topts = *transcode;
   Run r = { 0 };
@@ -481,7 +417,8 @@ rcx_job_run (RcxJobRunOptions * options,
   JsonObject *summary;
   JsonNode *answer;
   gboolean interrupted, lost;
-  FailureKind kind;
+  RcxJobFailureKind kind;
+  gint stale_after = 0;
 
   if (!rcx_id_is_valid (options->job_id))
     return usage_error (exit_code, NULL, error, "--job-id: not a valid id "
@@ -495,6 +432,12 @@ rcx_job_run (RcxJobRunOptions * options,
   if (options->shutdown_timeout <= 0)
     return usage_error (exit_code, options->job_id, error,
         "--shutdown-timeout must be positive");
+  if (options->stale_after && (!rcx_duration_parse ("--stale-after",
+              options->stale_after, &stale_after, &local)
+          || stale_after < RCX_JOB_RUN_MIN_STALE_AFTER))
+    return usage_error (exit_code, options->job_id, error, local ?
+        local->message : "--stale-after: at least "
+        G_STRINGIFY (RCX_JOB_RUN_MIN_STALE_AFTER) " s");
   if (!(pg = open_database (&local)))
     return usage_error (exit_code, options->job_id, error, local->message);
   worker_id = options->worker_id ? g_strdup (options->worker_id) :
@@ -503,6 +446,8 @@ rcx_job_run (RcxJobRunOptions * options,
     return usage_error (exit_code, options->job_id, error, "the host name "
         "makes no valid worker id: pass --worker-id");
   jobs = rcx_jobs_new (pg, worker_id);
+  if (stale_after > 0)
+    rcx_jobs_set_stale_after (jobs, stale_after);
 
   r.options = options;
   r.jobs = jobs;
@@ -527,13 +472,13 @@ rcx_job_run (RcxJobRunOptions * options,
       g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS,
           "job %s is running on another worker", options->job_id);
       run_clear (&r);
-      return summary_new (options->job_id, "not-ours", "running on another "
-          "worker", NULL, job->state, NULL);
+      return rcx_job_summary_new (options->job_id, "not-ours",
+          "running on another worker", NULL, job->state, NULL);
     case RCX_JOB_DONE:
       g_message ("job %s succeeded already: nothing to do", options->job_id);
       *exit_code = RCX_JOB_EXIT_SUCCEEDED;
       run_clear (&r);
-      answer = summary_new (options->job_id, "skipped", NULL, NULL,
+      answer = rcx_job_summary_new (options->job_id, "skipped", NULL, NULL,
           job->state, NULL);
       json_object_set_null_member (json_node_get_object (answer), "master");
       return answer;
@@ -549,7 +494,7 @@ rcx_job_run (RcxJobRunOptions * options,
           "job %s is failed: %s", options->job_id,
           job->error_reason ? job->error_reason : "no reason");
       run_clear (&r);
-      return summary_new (options->job_id, claim == RCX_JOB_EXHAUSTED ?
+      return rcx_job_summary_new (options->job_id, claim == RCX_JOB_EXHAUSTED ?
           "failed" : "skipped", job->error_reason, "permanent", job->state,
           NULL);
   }
@@ -567,7 +512,7 @@ rcx_job_run (RcxJobRunOptions * options,
     g_set_error_literal (error, RCX_TRANSCODE_ERROR,
         RCX_TRANSCODE_ERROR_INPUT, reason);
     run_clear (&r);
-    return summary_new (options->job_id, "failed", reason, "permanent",
+    return rcx_job_summary_new (options->job_id, "failed", reason, "permanent",
         NULL, NULL);
   }
 
@@ -602,8 +547,8 @@ rcx_job_run (RcxJobRunOptions * options,
     *exit_code = RCX_JOB_EXIT_NOT_OURS;
     g_set_error (error, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS,
         "job %s: lost ownership: %s", options->job_id, r.lost_reason);
-    answer = summary_new (options->job_id, "not-ours", r.lost_reason, NULL,
-        NULL, result ? result : failure);
+    answer = rcx_job_summary_new (options->job_id, "not-ours", r.lost_reason,
+        NULL, NULL, result ? result : failure);
     run_clear (&r);
     return answer;
   }
@@ -612,48 +557,48 @@ rcx_job_run (RcxJobRunOptions * options,
     *exit_code = RCX_JOB_EXIT_RELEASED;
     g_set_error_literal (error, RCX_TRANSCODE_ERROR,
         RCX_TRANSCODE_ERROR_INTERRUPTED, "interrupted: the job was released");
-    answer = summary_new (options->job_id, "released", "interrupted",
+    answer = rcx_job_summary_new (options->job_id, "released", "interrupted",
         "transient", NULL, result ? result : failure);
     run_clear (&r);
     return answer;
   }
 
   if (!result) {
-    kind = classify (local);
-    if (kind == KIND_PERMANENT) {
+    kind = rcx_job_classify (local);
+    if (kind == RCX_JOB_KIND_PERMANENT) {
       g_autoptr (GError) db_error = NULL;
 
       if (rcx_jobs_fail (jobs, options->job_id, NULL, local->message, r.outer,
               &db_error)) {
         g_message ("job %s failed: %s", options->job_id, local->message);
         *exit_code = RCX_JOB_EXIT_FAILED;
-        answer = summary_new (options->job_id, "failed", local->message,
+        answer = rcx_job_summary_new (options->job_id, "failed", local->message,
             "permanent", "failed", failure);
       } else if (g_error_matches (db_error, RCX_JOBS_ERROR,
               RCX_JOBS_ERROR_NOT_OURS)) {
         *exit_code = RCX_JOB_EXIT_NOT_OURS;
-        answer = summary_new (options->job_id, "not-ours", db_error->message,
-            NULL, NULL, failure);
+        answer = rcx_job_summary_new (options->job_id, "not-ours",
+            db_error->message, NULL, NULL, failure);
       } else {
         /* the database is away: the job stays ours until it looks stale */
         g_warning ("job %s: the failure could not be recorded: %s",
             options->job_id, db_error->message);
         release_job (jobs, options->job_id);
         *exit_code = RCX_JOB_EXIT_RELEASED;
-        answer = summary_new (options->job_id, "released", db_error->message,
-            "transient", NULL, failure);
+        answer = rcx_job_summary_new (options->job_id, "released",
+            db_error->message, "transient", NULL, failure);
       }
     } else {
       /* not the job's fault: another attempt (or this worker, fixed) */
       release_job (jobs, options->job_id);
-      *exit_code = kind == KIND_CONFIG ? RCX_JOB_EXIT_USAGE :
+      *exit_code = kind == RCX_JOB_KIND_CONFIG ? RCX_JOB_EXIT_USAGE :
           RCX_JOB_EXIT_RELEASED;
-      answer = summary_new (options->job_id, "released", local->message,
-          kind == KIND_CONFIG ? NULL : "transient", NULL, failure);
+      answer = rcx_job_summary_new (options->job_id, "released", local->message,
+          kind == RCX_JOB_KIND_CONFIG ? NULL : "transient", NULL, failure);
     }
     run_finish (&r);
     run_clear (&r);
-    if (kind == KIND_CONFIG && local->domain != RCX_TRANSCODE_ERROR)
+    if (kind == RCX_JOB_KIND_CONFIG && local->domain != RCX_TRANSCODE_ERROR)
       g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
           "%s", local->message);
     else
@@ -663,11 +608,14 @@ rcx_job_run (RcxJobRunOptions * options,
 
   /* Record the outputs. */
   summary = json_node_get_object (result);
-  outputs.streaming_url = summary_string (summary, "master");
-  outputs.thumbnail_url = summary_string (summary, "thumbnail");
+  outputs.streaming_url = rcx_job_summary_string (summary, "master");
+  outputs.thumbnail_url = rcx_job_summary_string (summary, "thumbnail");
   outputs.duration_s = json_object_has_member (summary, "duration") ?
       json_object_get_double_member (summary, "duration") : -1;
   outputs.renditions = json_object_get_member (summary, "rungs");
+  outputs.warnings = warnings = rcx_jobs_warnings_new
+      (json_object_get_member (summary, "warnings"),
+      rcx_job_summary_string (summary, "concealed"));
   if (outputs.streaming_url == NULL) {
     release_job (jobs, options->job_id);
     run_finish (&r);
@@ -675,7 +623,7 @@ rcx_job_run (RcxJobRunOptions * options,
     *exit_code = RCX_JOB_EXIT_RELEASED;
     g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_FAILED,
         "job %s: the transcode reported no master playlist", options->job_id);
-    return summary_new (options->job_id, "released", (*error)->message,
+    return rcx_job_summary_new (options->job_id, "released", (*error)->message,
         "transient", NULL, result);
   }
   if (!rcx_jobs_succeed (jobs, options->job_id, NULL, &outputs, r.outer,
@@ -686,15 +634,15 @@ rcx_job_run (RcxJobRunOptions * options,
     if (g_error_matches (local, RCX_JOBS_ERROR, RCX_JOBS_ERROR_NOT_OURS)
         && !interrupted) {
       *exit_code = RCX_JOB_EXIT_NOT_OURS;
-      answer = summary_new (options->job_id, "not-ours", local->message, NULL,
-          NULL, result);
+      answer = rcx_job_summary_new (options->job_id, "not-ours",
+          local->message, NULL, NULL, result);
     } else {
       /* interrupted (released by then), or the database away past the
        * persistence */
       if (!interrupted)
         release_job (jobs, options->job_id);
       *exit_code = RCX_JOB_EXIT_RELEASED;
-      answer = summary_new (options->job_id, "released",
+      answer = rcx_job_summary_new (options->job_id, "released",
           g_cancellable_is_cancelled (r.outer) ? "interrupted" :
           local->message, "transient", NULL, result);
     }
@@ -709,6 +657,6 @@ rcx_job_run (RcxJobRunOptions * options,
   run_clear (&r);
   g_message ("job %s succeeded: %s", options->job_id, outputs.streaming_url);
   *exit_code = RCX_JOB_EXIT_SUCCEEDED;
-  return summary_new (options->job_id, "succeeded", NULL, NULL, "succeeded",
-      result);
+  return rcx_job_summary_new (options->job_id, "succeeded", NULL, NULL,
+      "succeeded", result);
 }

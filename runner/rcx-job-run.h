@@ -37,6 +37,8 @@ G_BEGIN_DECLS
 
 #define RCX_JOB_RUN_DEFAULT_PROGRESS_INTERVAL 5.0
 #define RCX_JOB_RUN_DEFAULT_SHUTDOWN_TIMEOUT 20
+/* --stale-after: at least this many seconds (a heartbeat must fit) */
+#define RCX_JOB_RUN_MIN_STALE_AFTER 10
 
 /* The exit status of `transcode --job-id` (the contract with the SQS
  * worker, docs/runner.md): what the database already says when the process
@@ -54,13 +56,14 @@ typedef struct {
   gchar *worker_id;             /* NULL: <host>-<pid> */
   gdouble progress_interval;    /* seconds between two progress writes */
   gint shutdown_timeout;        /* seconds for the cleanup after SIGTERM */
+  gchar *stale_after;           /* --stale-after: NULL, the library's 900 s */
   GOptionEntry *entries;        /* owned, see rcx_job_run_option_entries () */
 } RcxJobRunOptions;
 
 void rcx_job_run_options_clear (RcxJobRunOptions * options);
 
 /* The command-line options (--job-id, --worker-id,
- * --job-progress-interval, --shutdown-timeout) storing into @options, for
+ * --job-progress-interval, --shutdown-timeout, --stale-after) storing into @options, for
  * g_option_context_add_main_entries (); valid until @options is cleared. */
 const GOptionEntry *rcx_job_run_option_entries (RcxJobRunOptions * options);
 

@@ -36,6 +36,8 @@ typedef struct
   GError *error;                /* the first failure */
   gboolean device_failure;      /* the failure came from the hardware path */
   gboolean done;                /* EOS reached */
+  gboolean stuck;               /* a state change never returned: the
+                                 * pipeline is lost (rcx-transcode-state.h) */
 
   GstClockTime duration;        /* probed */
   gint64 start_us;

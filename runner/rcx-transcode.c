@@ -1,10 +1,13 @@
 /* rcx-transcode.c: running one transcode job: the attempt loop (fallback
  * from one encoder entry to the next), the bus, the watchdog and the probe
  * of the source. Beside it: rcx-transcode-probes.c (pad probes on the
- * running pipeline), rcx-publish.c (what is stored besides the renditions:
- * the live and final master playlist, the thumbnail, unpublishing after a
- * failure) and rcx-summary.c (the JSON summaries); rcx-transcode-private.h
- * holds the attempt they all work on.
+ * running pipeline), rcx-transcode-state.c (state changes with a time
+ * limit: a stuck one fails the attempt and the pipeline is abandoned),
+ * rcx-transcode-uri.c (the source and destination as the elements' URIs),
+ * rcx-publish.c (what is stored besides the renditions: the live and final
+ * master playlist, the thumbnail, unpublishing after a failure) and
+ * rcx-summary.c (the JSON summaries); rcx-transcode-private.h holds the
+ * attempt they all work on.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -23,6 +26,7 @@
 #include "rcx-progress.h"
 #include "rcx-schema.h"
 #include "rcx-store.h"
+#include "rcx-transcode-state.h"
 
 G_DEFINE_QUARK (rcx-transcode-error-quark, rcx_transcode_error);
 
@@ -250,7 +254,8 @@ on_cancelled (GCancellable * cancellable, gpointer user_data)
 static void
 attempt_clear (Attempt * a)
 {
-  if (a->pipeline) {
+  /* a stuck pipeline is left to its blocked thread, never freed */
+  if (a->pipeline && !a->stuck) {
     gst_element_set_state (a->pipeline, GST_STATE_NULL);
     gst_object_unref (a->pipeline);
   }
@@ -301,6 +306,8 @@ attempt_run (Attempt * a, GError ** error)
   g_autoptr (GstBus) bus = NULL;
   guint bus_watch, tick;
   gulong cancel_id;
+  GstStateChangeReturn ret = GST_STATE_CHANGE_SUCCESS;
+  GError *stuck = NULL;
 
   a->pipeline = rcx_plan_build (a->plan, error);
   if (!a->pipeline)
@@ -327,8 +334,13 @@ attempt_run (Attempt * a, GError ** error)
       G_CALLBACK (on_cancelled), a, NULL);
 
   a->start_us = a->last_activity_us = g_get_monotonic_time ();
-  if (gst_element_set_state (a->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE && !a->error) {
+  /* bounded: a stuck change must not take the signals and the watchdog
+   * with it */
+  if (!rcx_transcode_set_state (a->pipeline, GST_STATE_PLAYING,
+          options->watchdog, &ret, &stuck)) {
+    a->stuck = TRUE;
+    rcx_attempt_fail (a, stuck);
+  } else if (ret == GST_STATE_CHANGE_FAILURE && !a->error) {
     /* The reason is on the bus: let it be read first. */
     g_autoptr (GstMessage) msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     if (msg)
@@ -337,7 +349,9 @@ attempt_run (Attempt * a, GError ** error)
       rcx_attempt_fail (a, g_error_new_literal (RCX_TRANSCODE_ERROR,
               RCX_TRANSCODE_ERROR_FAILED, "the pipeline could not start"));
   }
-  if (!a->error)
+  /* the bus was read during the change: EOS may have come already (a
+   * quit before the loop runs would be lost) */
+  if (!a->error && !a->done)
     g_main_loop_run (a->loop);
   /* A live master on its way up lands (or fails) first: the final master
    * must replace it, and after a failure it must be there to be deleted. */
@@ -347,7 +361,13 @@ attempt_run (Attempt * a, GError ** error)
   g_cancellable_disconnect (options->cancellable, cancel_id);
   g_source_remove (tick);
   g_source_remove (bus_watch);
-  gst_element_set_state (a->pipeline, GST_STATE_NULL);
+  if (!a->stuck && !rcx_transcode_set_state (a->pipeline, GST_STATE_NULL,
+          options->watchdog, NULL, &stuck)) {
+    /* the outputs cannot be trusted, whatever happened before */
+    a->stuck = TRUE;
+    g_clear_error (&a->error);
+    a->error = stuck;
+  }
   rcx_progress_finish (a->progress);
   {
     g_autofree gchar *concealed = rcx_concealment_to_string (a->concealment);
@@ -372,46 +392,6 @@ attempt_run (Attempt * a, GError ** error)
 }
 
 /* ---- the job ----------------------------------------------------------- */
-
-/* s3:// on the command line is the AWS CLI's form (the key literal, as
- * `aws s3 cp` takes it); inside, s3:// strings are URIs. */
-static gchar *
-s3_path_to_uri (const gchar * path, gboolean allow_empty_key, GError ** error)
-{
-  g_autoptr (GError) local = NULL;
-  gchar *uri = rcx_s3_uri_from_path (path, allow_empty_key, &local);
-
-  if (!uri)
-    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
-        "%s", local->message);
-  return uri;
-}
-
-gchar *
-rcx_transcode_destination_uri (const gchar * destination, GError ** error)
-{
-  if (g_str_has_prefix (destination, "s3://"))
-    return s3_path_to_uri (destination, TRUE, error);
-  return g_strdup (destination);
-}
-
-gchar *
-rcx_transcode_source_uri (const gchar * source, GError ** error)
-{
-  if (g_str_has_prefix (source, "s3://"))
-    return s3_path_to_uri (source, FALSE, error);
-  if (strstr (source, "://")) {
-    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_CONFIG,
-        "%s: only files and s3:// URIs are supported", source);
-    return NULL;
-  }
-  if (!g_file_test (source, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INPUT,
-        "%s: no such file", source);
-    return NULL;
-  }
-  return gst_filename_to_uri (source, error);
-}
 
 static gint
 encoder_by_name (const RcxPipelineDesc * desc, const gchar * name)
@@ -624,7 +604,7 @@ rcx_transcode_run (const RcxTranscodeOptions * options,
     if (!ok)
       rcx_publish_unpublish (&a, &local);
 
-    if (!ok && a.device_failure && !g_error_matches (local,
+    if (!ok && a.device_failure && !a.stuck && !g_error_matches (local,
             RCX_TRANSCODE_ERROR, RCX_TRANSCODE_ERROR_INTERRUPTED)
         && !options->encoder) {
       gint next = rcx_builder_find_encoder (desc, index + 1);

@@ -136,12 +136,17 @@ on_heartbeat (gpointer data)
   gint64 now = g_get_monotonic_time ();
 
   protection_renew (s->w);
+  /* while stopping too: the message stays ours until the child has
+   * released the job and it is handed back; a stalled SQS holds this
+   * slot up to the hand-back deadline at most */
   if (rcx_sqs_change_message_visibility (s->w->sqs, NULL,
-          s->msg->receipt_handle, o->visibility, NULL, &error)) {
+          s->msg->receipt_handle, o->visibility, s->w->handback, &error)) {
     run->last_extended = g_get_monotonic_time ();
     rcx_worker_emit ("info", "heartbeat", run->job_id, run->media_id, NULL);
     return G_SOURCE_CONTINUE;
   }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return G_SOURCE_CONTINUE;
   rcx_worker_emit ("warning", "heartbeat-failed", run->job_id, run->media_id,
       rcx_worker_fields_new ("reason", error->message, NULL));
   /* Stop before the visibility lapses: another worker may receive the
@@ -217,6 +222,7 @@ spawn_child (Slot * s, const gchar * job_id, const gchar * src,
   /* the child's cleanup must end before the worker kills it */
   g_autofree gchar *shutdown = g_strdup_printf ("%d", CLAMP (o->shutdown_budget
           - 2 * SHUTDOWN_MARGIN, 1, 20));
+  g_autofree gchar *stale = g_strdup_printf ("%ds", o->stale_after);
 
   g_ptr_array_add (argv, s->w->self_exe);
   g_ptr_array_add (argv, (gpointer) "transcode");
@@ -232,6 +238,8 @@ spawn_child (Slot * s, const gchar * job_id, const gchar * src,
   }
   g_ptr_array_add (argv, (gpointer) "--shutdown-timeout");
   g_ptr_array_add (argv, shutdown);
+  g_ptr_array_add (argv, (gpointer) "--stale-after");
+  g_ptr_array_add (argv, stale);
   if (o->s3_endpoint) {
     g_ptr_array_add (argv, (gpointer) "--endpoint-url");
     g_ptr_array_add (argv, o->s3_endpoint);

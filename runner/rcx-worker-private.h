@@ -19,6 +19,11 @@ G_BEGIN_DECLS
 /* Seconds the children get of the shutdown budget before SIGKILL: the rest
  * is for handing the messages back. */
 #define SHUTDOWN_MARGIN 5
+/* Seconds before the end of the shutdown budget at which the hand-back of
+ * the messages is cancelled. Not at the kill deadline (SHUTDOWN_MARGIN):
+ * a child that used all its cleanup time exits only then, and its message
+ * must still be handed back after it. */
+#define HANDBACK_MARGIN 2
 
 typedef struct
 {
@@ -47,7 +52,8 @@ typedef struct
   gint backoff_max;
   gint not_ours_delay;
   gint protection_minutes;
-  gint db_stale_after;
+  gchar *stale_after_text;      /* --stale-after as given */
+  gint stale_after;             /* seconds: the claims' stale horizon */
   gint job_timeout;
 } WorkerOptions;
 
@@ -71,6 +77,10 @@ struct _Worker
   gchar *self_exe;
   GMainLoop *loop;
   GCancellable *stop;           /* cancelled on SIGTERM / SIGINT */
+  /* cancelled HANDBACK_MARGIN s before the shutdown budget ends: the
+   * messages' hand-back (visibility 0) gives up then, so a stalled SQS
+   * cannot hold the exit past the budget */
+  GCancellable *handback;
 
   GMutex lock;
   GCond cond;

@@ -57,8 +57,9 @@ rcx_worker_message_visibility (Slot * s, guint seconds, const gchar * job_id,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *text = g_strdup_printf ("%u", seconds);
 
+  /* cancelled only near the end of the shutdown budget */
   if (rcx_sqs_change_message_visibility (s->w->sqs, NULL,
-          s->msg->receipt_handle, seconds, NULL, &error)) {
+          s->msg->receipt_handle, seconds, s->w->handback, &error)) {
     rcx_worker_emit ("info", "message-visibility", job_id, media_id,
         rcx_worker_fields_new ("message_id", s->msg->message_id, "seconds",
             text, NULL));
@@ -90,8 +91,7 @@ rcx_worker_slot_jobs (Slot * s)
 
   /* the worker's own writes must end inside the shutdown budget */
   rcx_jobs_set_persistence (jobs, MAX (s->w->o->shutdown_budget / 4, 1));
-  if (s->w->o->db_stale_after > 0)
-    rcx_jobs_set_stale_after (jobs, s->w->o->db_stale_after);
+  rcx_jobs_set_stale_after (jobs, s->w->o->stale_after);
   return jobs;
 }
 

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rcx-duration.h"
 #include "rcx-http.h"
 #include "rcx-ids.h"
 #include "rcx-job-message.h"
@@ -47,7 +48,8 @@
 #define DEFAULT_SHUTDOWN_BUDGET 60
 #define DEFAULT_BACKOFF_BASE 30
 #define DEFAULT_BACKOFF_MAX 900
-#define DEFAULT_NOT_OURS_DELAY 900
+#define DEFAULT_STALE_AFTER 900
+#define MIN_STALE_AFTER 10
 #define DEFAULT_PROTECTION_MINUTES 60
 #define DEFAULT_JOB_TIMEOUT (4 * 3600)
 #define DEFAULT_HEALTH_FILE "/tmp/rugbycodex-worker.health"
@@ -70,6 +72,7 @@ worker_options_clear (WorkerOptions * o)
   g_free (o->description);
   g_free (o->worker_id);
   g_free (o->health_file);
+  g_free (o->stale_after_text);
   g_strfreev (o->child_args);
 }
 
@@ -105,6 +108,15 @@ on_kill_deadline (gpointer data)
 }
 
 static gboolean
+on_handback_deadline (gpointer data)
+{
+  Worker *w = data;
+
+  g_cancellable_cancel (w->handback);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_budget_spent (gpointer data)
 {
   rcx_worker_emit ("error", "shutdown-budget-spent", NULL, NULL, NULL);
@@ -129,6 +141,8 @@ on_stop_signal (gpointer data)
   signal_children (w, FALSE);
   g_timeout_add_seconds (budget > SHUTDOWN_MARGIN * 2 ?
       budget - SHUTDOWN_MARGIN : budget / 2, on_kill_deadline, w);
+  g_timeout_add_seconds (budget > HANDBACK_MARGIN * 2 ?
+      budget - HANDBACK_MARGIN : budget / 2, on_handback_deadline, w);
   g_timeout_add_seconds (budget, on_budget_spent, w);
   rcx_worker_check_done (w);
   return G_SOURCE_CONTINUE;
@@ -237,6 +251,17 @@ configure (WorkerOptions * o, GError ** error)
         "--bucket: a bucket name");
     return FALSE;
   }
+  if (o->stale_after_text && !rcx_duration_parse ("--stale-after",
+          o->stale_after_text, &o->stale_after, error))
+    return FALSE;
+  if (o->stale_after < MIN_STALE_AFTER) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--stale-after: at least " G_STRINGIFY (MIN_STALE_AFTER) " s");
+    return FALSE;
+  }
+  /* a message of a job live elsewhere comes back when it may be stale */
+  if (o->not_ours_delay == -1)
+    o->not_ours_delay = MIN (o->stale_after, RCX_SQS_MAX_VISIBILITY_TIMEOUT);
   if (o->concurrency < 1 || o->concurrency > 64 || o->heartbeat < 1
       || o->visibility <= o->heartbeat
       || o->visibility > RCX_SQS_MAX_VISIBILITY_TIMEOUT || o->wait_time < 0
@@ -246,7 +271,7 @@ configure (WorkerOptions * o, GError ** error)
       || o->backoff_max > RCX_SQS_MAX_VISIBILITY_TIMEOUT
       || o->not_ours_delay < 0
       || o->not_ours_delay > RCX_SQS_MAX_VISIBILITY_TIMEOUT
-      || o->protection_minutes < 1 || o->db_stale_after < 0
+      || o->protection_minutes < 1
       || o->job_timeout < 0) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "out of range: --concurrency 1-64, --heartbeat >= 1 and below "
@@ -293,7 +318,7 @@ rcx_worker_main (int argc, char **argv)
     .wait_time = DEFAULT_WAIT_TIME,.max_receives = DEFAULT_MAX_RECEIVES,
     .shutdown_budget = DEFAULT_SHUTDOWN_BUDGET,
     .backoff_base = DEFAULT_BACKOFF_BASE,.backoff_max = DEFAULT_BACKOFF_MAX,
-    .not_ours_delay = DEFAULT_NOT_OURS_DELAY,
+    .not_ours_delay = -1,.stale_after = DEFAULT_STALE_AFTER,
     .protection_minutes = DEFAULT_PROTECTION_MINUTES,
     .job_timeout = DEFAULT_JOB_TIMEOUT,
   };
@@ -343,12 +368,14 @@ rcx_worker_main (int argc, char **argv)
           "Longest such backoff (default: " G_STRINGIFY (DEFAULT_BACKOFF_MAX)
         ")", "SECONDS"},
     {"not-ours-delay", 0, 0, G_OPTION_ARG_INT, &o.not_ours_delay,
-          "Visibility of a message whose job runs on another live worker "
-          "(default: " G_STRINGIFY (DEFAULT_NOT_OURS_DELAY)
-        ", the database's stale horizon)", "SECONDS"},
-    {"db-stale-after", 0, 0, G_OPTION_ARG_INT, &o.db_stale_after,
-        "Stale horizon of this worker's own claims (give-up); 0: the "
-          "library's 900 s", "SECONDS"},
+        "Visibility of a message whose job runs on another live worker "
+          "(default: --stale-after, at most 43200)", "SECONDS"},
+    {"stale-after", 0, 0, G_OPTION_ARG_STRING, &o.stale_after_text,
+        "A job running elsewhere whose row has not moved for this long "
+          "(its worker died) is taken over, or given up at max receives; "
+          "each child gets it; e.g. 90s, 15m, at least "
+          G_STRINGIFY (MIN_STALE_AFTER) " s (default: 15m). Keep it well "
+          "above the children's progress interval (5 s)", "DURATION"},
     {"job-timeout", 0, 0, G_OPTION_ARG_INT, &o.job_timeout,
         "A job still running after this long is hung: SIGTERM, then "
           "SIGKILL; it counts as a crash (default: "
@@ -426,6 +453,7 @@ rcx_worker_main (int argc, char **argv)
     w.self_exe = g_strdup (argv[0]);
   w.loop = g_main_loop_new (NULL, FALSE);
   w.stop = g_cancellable_new ();
+  w.handback = g_cancellable_new ();
   g_mutex_init (&w.lock);
   g_cond_init (&w.cond);
   g_mutex_init (&w.protection_lock);
@@ -453,6 +481,7 @@ rcx_worker_main (int argc, char **argv)
   g_unlink (o.health_file);
   g_main_loop_unref (w.loop);
   g_object_unref (w.stop);
+  g_object_unref (w.handback);
   g_free (w.slots);
   g_free (w.self_exe);
   g_free (w.agent_uri);

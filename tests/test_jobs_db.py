@@ -409,6 +409,26 @@ class ClientTest(DbTestCase):
         res = self.tool("claim-race", job, "6")
         self.assertEqual(res.stdout.strip(), "claimed=1 busy=5 errors=0", res.stderr)
         self.assertEqual(self.job(job)["attempts"], 2)
+        # 007: the claim's own horizon, however short, down to 10 s
+        job, _ = self.make_job()
+        self.tool("--worker", "dead", "claim", job)
+        self.backdate(job, 0.1)      # silent for 6 s
+        res = self.tool("--worker", "w2", "--stale-after", "5", "claim", job)
+        self.assertTrue(res.stdout.startswith("busy"), res.stdout)     # raised to 10 s
+        self.backdate(job, 0.5)      # 30 s
+        res = self.tool("--worker", "w2", "--stale-after", "60", "claim", job)
+        self.assertTrue(res.stdout.startswith("busy"), res.stdout)
+        res = self.tool("--worker", "w2", "--stale-after", "20", "claim", job)
+        self.assertTrue(res.stdout.startswith("claimed state=running attempts=2 worker=w2"),
+                        res.stdout)
+        # give up judges by the same horizon
+        job, _ = self.make_job()
+        self.tool("--worker", "dead", "claim", job)
+        self.backdate(job, 0.5)
+        self.assertEqual(self.tool("--stale-after", "60", "give-up", job, "x").stdout.strip(),
+                         "ok state=running")
+        self.assertEqual(self.tool("--stale-after", "20", "give-up", job, "x").stdout.strip(),
+                         "ok state=failed")
         # a worker configured never to take over
         job, _ = self.make_job()
         self.tool("--worker", "dead", "claim", job)

@@ -9,6 +9,9 @@ PostgREST-compatible test server:
 - a duplicate delivery does nothing: the job succeeded already (exit 0),
   or runs on another worker (exit 4, "not-ours");
 - a corrupt input fails the job with a readable one-line reason (exit 1);
+- a damaged but decodable source (3 MB of garbage in its media data)
+  succeeds, and jobs.warnings says what was concealed and where; a clean
+  source leaves it NULL;
 - SIGTERM mid-job puts the job back to queued FIRST and exits 3 within the
   budget; with a stalled storage the release still lands within a second
   and the process exits within --shutdown-timeout;
@@ -19,6 +22,9 @@ PostgREST-compatible test server:
 - a hostile claim answer ([{}]) is an error, not a crash;
 - a job whose attempts are used up is failed with the reason (exit 1), and
   the playlists an earlier attempt left at the destination are deleted;
+- a pipeline state change that never returns (tests/plugins/: an element
+  stuck in PAUSED -> READY) ends the run within --watchdog with a clear
+  reason, the job released (exit 3), instead of hanging;
 - the database going away mid-job does not hold up the transcode; the
   final state lands once it is back;
 - the service key never appears in the runner's output, even with every
@@ -31,6 +37,7 @@ PostgREST-compatible test server:
 """
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -42,6 +49,7 @@ import rcxtest
 from faultproxy import FaultProxy
 from postgres import JobRows, Postgres
 from postgrest_fake import PostgrestFake
+from test_storage_weather import make_clip as make_noisy_clip, mdat_span
 
 RUNNER = rcxtest.RUNNER
 FF = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
@@ -194,6 +202,8 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertEqual(m["renditions"][0]["height"], 180)
         self.assertGreater(m["renditions"][0]["bandwidth"], 0)
         self.assertIsNone(m["error_reason"])
+        # a clean source: nothing concealed, nothing stored
+        self.assertIsNone(self.sql("SELECT warnings FROM jobs WHERE id = %s", job)[0][0])
 
         # the row's history: claimed, progress written while running, succeeded
         rows = self.audit(job)
@@ -262,6 +272,77 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
 
     # -- (d) ------------------------------------------------------------------------
+    def test_damaged_source_succeeds_and_the_row_says_what_was_concealed(self):
+        clean = make_noisy_clip(os.path.join(self.tmp, "clean.mp4"), 12, size="320x180", bitrate="5M")
+        src = os.path.join(self.tmp, "damaged.mp4")
+        shutil.copy(clean, src)
+        start, size = mdat_span(src)
+        self.assertGreater(size, 6 << 20)
+        at = start + size // 2 - (3 << 20) // 2
+        with open(src, "r+b") as f:
+            f.seek(at)
+            f.write(random.Random(3).randbytes(3 << 20))
+        # where the garbage is in the timeline, for a constant bit rate
+        t_first = (at - start) / size * 12
+        t_last = (at + (3 << 20) - start) / size * 12
+        job, media = self.make_job()
+        r = self.run_job(job, src, os.path.join(self.tmp, "out"))
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        summary = json.loads(r.stdout)
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        warnings = self.sql("SELECT warnings FROM jobs WHERE id = %s", job)[0][0]
+        self.assertIsNotNone(warnings, "the job row says nothing of the damage")
+        self.assertEqual(warnings["text"], summary["concealed"])
+        self.assertTrue(warnings["text"].startswith("concealed: "))
+        self.assertEqual(len(warnings["groups"]), len(summary["warnings"]))
+        self.assertLessEqual(len(warnings["groups"]), 32)
+        video = [g for g in warnings["groups"] if g["element"].startswith("avdec_h264")
+                 and g["kind"] == "decode-error"]
+        self.assertTrue(video, warnings)
+        self.assertGreater(video[0]["count"], 5)
+        self.assertAlmostEqual(video[0]["first"], t_first, delta=1.5)
+        self.assertAlmostEqual(video[0]["last"], t_last, delta=1.5)
+        self.assertEqual(self.media(media)["status"], "complete")
+        print(f"job row warnings: {warnings['text'][:300]}", file=sys.stderr)
+
+        # the database holds the bounds whoever writes: 33 groups are refused
+        self.assertEqual(self.sql("SELECT rcx_job_warnings_ok(%s::jsonb)",
+                                  json.dumps({"text": "x", "groups": [{}] * 33}))[0][0], False)
+        self.assertEqual(self.sql("SELECT rcx_job_warnings_ok(%s::jsonb)", json.dumps(warnings))[0][0],
+                         True)
+        with self.assertRaises(Exception) as cm:
+            self.sql("UPDATE jobs SET warnings = %s WHERE id = %s",
+                     json.dumps({"text": "x" * 2001, "groups": []}), job)
+        self.assertIn("jobs_warnings_bounded", str(cm.exception))
+
+    def test_stuck_state_change_releases_the_job_and_the_process_ends(self):
+        with open(self.desc) as f:
+            d = json.load(f)
+        d["name"] = "test-stuck-scaler"
+        d["encoders"][0]["scaler"]["element"] = "rcxteststuck"     # a pass-through at 180p
+        desc = os.path.join(self.tmp, "stuck.json")
+        with open(desc, "w") as f:
+            json.dump(d, f)
+        env = self.env(GST_PLUGIN_PATH=os.pathsep.join(
+            [rcxtest.PLUGIN_PATH, os.path.join(rcxtest.BUILD_DIR, "tests", "plugins")]),
+            GST_REGISTRY=os.path.join(self.tmp, "registry.bin"))
+        job, media = self.make_job()
+        dst = os.path.join(self.tmp, "out")
+        args = self.args(job, self.clip, dst, "--watchdog", "3")
+        args[args.index("--description") + 1] = desc
+        start = time.monotonic()
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+        took = time.monotonic() - start
+        self.assertEqual(r.returncode, 3, r.stderr[-3000:])
+        summary = json.loads(r.stdout)
+        self.assertEqual(summary["status"], "released")
+        self.assertIn("state change to NULL did not return within 3 s", summary["reason"])
+        j = self.job(job)
+        self.assertEqual((j["state"], j["worker_id"]), ("queued", None))
+        self.assertEqual(self.media(media)["status"], "uploaded")
+        self.assertFalse(os.path.exists(os.path.join(dst, "master.m3u8")))
+        print(f"stuck state change: released and exited in {took:.2f} s", file=sys.stderr)
+
     def test_sigterm_releases_the_job_in_time(self):
         job, media = self.make_job()
         src = make_clip(os.path.join(self.tmp, "long.mp4"), seconds=120)
@@ -388,6 +469,10 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
             self.assertIn("--job-id: not a valid id", r.stderr)
         r = self.run_job(job, self.clip, dst, "--worker-id", "bad worker")
         self.assertEqual(r.returncode, 2, r.stderr)
+        for bad in ("9", "9s", "1.5m", "15x", "-20", ""):
+            r = self.run_job(job, self.clip, dst, "--stale-after", bad)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertIn("--stale-after", r.stderr)
         env = self.env()
         del env["SUPABASE_SERVICE_KEY"]
         r = self.run_job(job, self.clip, dst, env=env)
@@ -422,9 +507,17 @@ class RunnerJobs(JobRows, rcxtest.TestCase):
         self.poll(lambda: self.job(job)["progress"] > 0 and os.path.exists(playlist), 90,
                   "progress and a live playlist")
         self.assertIsNone(proc.poll())
-        # another worker takes the job over (as after a stale-looking pause)
-        self.backdate(job, 20)
-        self.sql("UPDATE jobs SET worker_id = 'new-worker' WHERE id = %s", job)
+        # another worker takes the job over (as after a stale-looking pause);
+        # one transaction holding the row, or a heartbeat (every 0.2 s) between
+        # the backdating and the takeover makes the job live again
+        with self.conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT 1 FROM jobs WHERE id = %s FOR UPDATE", (job,))
+            cur.execute("SET LOCAL session_replication_role = replica")
+            cur.execute("UPDATE jobs SET updated_at = now() - interval '20 minutes' WHERE id = %s", (job,))
+            cur.execute("SET LOCAL session_replication_role = DEFAULT")
+            cur.execute("UPDATE jobs SET worker_id = 'new-worker' WHERE id = %s", (job,))
+            cur.execute("COMMIT")
         taken = time.monotonic()
         out, err = proc.communicate(timeout=60)
         took = time.monotonic() - taken

@@ -251,13 +251,33 @@ class WorkerTests(JobRows, rcxtest.TestCase):
                 raise AssertionError(f"timed out after {timeout} s waiting for {what}")
             time.sleep(0.05)
 
-    def age_job(self, job_id, minutes=60):
-        """The database's stale horizon (15 min) passing, without waiting it."""
-        with self.conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("UPDATE jobs SET updated_at = now() - %s * interval '1 minute' "
-                        "WHERE id = %s", (minutes, job_id))
-            cur.execute("SET session_replication_role = DEFAULT")
+    def job_held_mid_upload(self, *worker_args):
+        """A job whose first segment PUT hangs 30 s, and a worker running it,
+        returned once that upload has begun: (job, media, worker, its
+        job-started event)."""
+        job, media = self.make_job("in/clip.mp4")
+        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
+        self.send(self.body(job, media))
+        w = Worker(self, self.queue, *worker_args)
+        started = w.wait("job-started", job, timeout=60)
+        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
+                  "an upload to start")
+        return job, media, w, started
+
+    def second_worker_finishes(self, job, media, timeout=120):
+        """A fresh worker takes the message that came back and finishes the
+        job; nothing lost. Returns the seconds it took."""
+        start = time.monotonic()
+        w2 = Worker(self, self.queue)
+        w2.wait("job-succeeded", job, timeout=timeout)
+        w2.wait("message-deleted", job)
+        took = time.monotonic() - start
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        self.assertTrue(self.master_exists(media))
+        self.assertEqual(self.queue_counts(), 0)
+        self.assert_nothing_lost([(job, media)])
+        w2.stop()
+        return took
 
     def clip_bytes(self):
         with open(self.clip, "rb") as f:
@@ -265,6 +285,27 @@ class WorkerTests(JobRows, rcxtest.TestCase):
 
     def report(self, row, text):
         print(f"[fault row] {row}: {text}", file=sys.stderr)
+
+    def assert_nothing_lost(self, jobs):
+        """The issue's "nothing lost", for every (job, media): its message
+        is gone only if the job succeeded with its outputs, else visible
+        again (or in flight back) or in the dead-letter queue; no master
+        playlist for a job not succeeded; every multipart upload begun
+        through the proxy was completed or aborted."""
+        queued = [m["body"] for m in self.sqs.messages(self.queue)]
+        dead = [m["body"] for m in self.sqs.messages(self.queue + "-dlq")]
+        for job, media in jobs:
+            state = self.job(job)["state"]
+            kept = any(job in b for b in queued) or any(job in b for b in dead)
+            if state == "succeeded":
+                self.assertTrue(self.master_exists(media), job)
+            else:
+                self.assertFalse(self.master_exists(media), f"master playlist of a {state} job")
+                self.assertTrue(kept, f"job {job} is {state} and its message is gone")
+        begun = len(self.proxy.requests(method="POST", query=r"(^|&)uploads(=|&|$)"))
+        ended = {q for e in self.proxy.requests(query="uploadId=") if e["method"] in ("POST", "DELETE")
+                 for q in [e["query"]]}
+        self.assertLessEqual(begun, len(ended), "a multipart upload was left open")
 
     # -- the happy path -----------------------------------------------------------
     def test_a_message_to_hls_then_a_duplicate_does_nothing(self):
@@ -406,16 +447,43 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.report("hostile bodies", f"{len(bodies)} bodies rejected and deleted in {took:.2f} s, "
                     f"no row or object touched: " + "; ".join(e["fields"]["reason"] for e in rejected))
 
+    # -- S3 faults during the source download ---------------------------------------
+    def test_s3_faults_during_the_source_download_are_ridden_out(self):
+        """5xx, a stall and connection resets on the child's reads of the
+        source (HEAD and ranged GETs through the fault proxy): the job
+        still succeeds, once, and its message goes after that."""
+        job, media = self.make_job("in/clip.mp4")
+        size = len(self.clip_bytes())
+        self.assertGreater(size, 64 * 1024)
+        src = r"^/test/in/clip\.mp4$"
+        self.proxy.add_fault("error", method="GET", path=src, status=503, code="SlowDown", count=1)
+        self.proxy.add_fault("reset", method="GET", path=src, after_bytes=32 * 1024, count=1)
+        self.proxy.add_fault("stall", method="GET", path=src, after_bytes=16 * 1024, seconds=4, count=1)
+        self.proxy.add_fault("error", method="GET", path=src, status=500, code="InternalError", count=1)
+        self.proxy.add_fault("reset", method="GET", path=src, after_bytes=0, count=1)
+        self.proxy.add_fault("error", method="HEAD", path=src, status=503, code="SlowDown", count=1)
+        self.send(self.body(job, media))
+        start = time.monotonic()
+        w = Worker(self, self.queue)
+        done = w.wait("job-succeeded", job, timeout=180)
+        w.wait("message-deleted", job)
+        took = time.monotonic() - start
+        fired = [e["fault"] for e in self.proxy.requests(path=src) if e.get("fault")]
+        self.assertGreaterEqual(len(fired), 6, fired)           # every fault met the job
+        self.assertEqual(self.job(job)["state"], "succeeded")
+        self.assertEqual(self.claims(job), 1)                   # ridden out inside the one run
+        self.assertEqual(w.named("job-released", job), [])
+        self.assertEqual(self.queue_counts(), 0)
+        self.assert_nothing_lost([(job, media)])
+        w.stop()
+        self.report("S3 5xx, stall, resets during the source download",
+                    f"{len(fired)} faults ({', '.join(map(str, fired))}) on the source reads; the job "
+                    f"succeeded in one run ({done['fields']['seconds']} s, message to deleted "
+                    f"{took:.2f} s)")
+
     # -- SIGTERM mid-job ---------------------------------------------------------------
     def test_sigterm_mid_job_releases_and_a_second_worker_finishes(self):
-        job, media = self.make_job("in/clip.mp4")
-        # hold the job mid-upload: the first segment PUT hangs
-        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
-        self.send(self.body(job, media))
-        w1 = Worker(self, self.queue)
-        w1.wait("job-started", job, timeout=60)
-        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
-                  "an upload to start")
+        job, media, w1, _ = self.job_held_mid_upload()
         self.assertEqual(self.job(job)["state"], "running")
         took = w1.stop(timeout=25)
         self.assertEqual(w1.proc.returncode, 0)
@@ -428,15 +496,7 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.assertFalse(self.master_exists(media))
         self.assertTrue(self.sqs.messages(self.queue)[0]["visible"])
         self.proxy.clear_faults()
-        start = time.monotonic()
-        w2 = Worker(self, self.queue)
-        w2.wait("job-succeeded", job, timeout=120)
-        w2.wait("message-deleted", job)
-        recover = time.monotonic() - start
-        self.assertEqual(self.job(job)["state"], "succeeded")
-        self.assertTrue(self.master_exists(media))
-        self.assertEqual(self.queue_counts(), 0)
-        w2.stop()
+        recover = self.second_worker_finishes(job, media)
         self.report("SIGTERM during upload", f"worker exited 0 in {took:.2f} s (budget 20), job queued, "
                     f"message visible at once; second worker finished it in {recover:.2f} s")
 
@@ -459,6 +519,78 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         self.assertTrue(msgs[0]["visible"])
         self.report("SIGTERM during probe", f"worker exited 0 in {took:.2f} s, job queued, message "
                     "visible at once")
+
+    def test_sigterm_during_the_transcode_releases_and_a_second_worker_finishes(self):
+        """SIGTERM while the pipeline runs: progress written, segments going
+        up, no upload held (a 60 s source keeps the child transcoding)."""
+        long_key = "in/long60.mp4"
+        if not getattr(type(self), "long_uploaded", False):
+            path = make_clip(os.path.join(self.clips, "long60.mp4"), seconds=60)
+            with open(path, "rb") as f:
+                self.boto.put_object(Bucket=BUCKET, Key=long_key, Body=f.read())
+            type(self).long_uploaded = True
+        job, media = self.make_job(long_key)
+        self.send(self.body(job, media))
+        w1 = Worker(self, self.queue)
+        w1.wait("job-started", job, timeout=60)
+        progress = lambda: self.sql("SELECT progress FROM jobs WHERE id = %s", job)[0][0] or 0
+        self.poll(lambda: 0 < progress() < 80 and self.proxy.requests(method="PUT", path="segment"),
+                  60, "the transcode to be under way")
+        at = progress()
+        took = w1.stop(timeout=25)
+        self.assertEqual(w1.proc.returncode, 0)
+        self.assertLess(took, 20)
+        self.assertEqual(len(w1.named("job-released", job)), 1, [e.get("event") for e in w1.events])
+        self.assertEqual(w1.named("job-succeeded", job), [])
+        vis = [e for e in w1.named("message-visibility", job) if e["fields"]["seconds"] == "0"]
+        self.assertEqual(len(vis), 1)
+        self.assertEqual(self.job(job)["state"], "queued")
+        self.assertTrue(self.sqs.messages(self.queue)[0]["visible"])
+        self.assert_nothing_lost([(job, media)])
+        recover = self.second_worker_finishes(job, media, timeout=180)
+        self.assertEqual(self.claims(job), 2)
+        self.report("SIGTERM during transcode", f"at {at:.0f} % the worker exited 0 in {took:.2f} s "
+                    f"(budget 20), job queued, message visible at once; a second worker finished it "
+                    f"in {recover:.2f} s")
+
+    def test_sqs_failing_at_the_hand_back_during_shutdown(self):
+        """SIGTERM mid-job while SQS answers ChangeMessageVisibility first
+        with 500s, then (a second job) not at all: the worker exits within
+        its budget, the job is released, and the message comes back after
+        its visibility at worst."""
+        for mode in ("500", "stall"):
+            with self.subTest(mode=mode):
+                self.sqs.clear_faults()
+                self.proxy.clear_faults()
+                self.proxy.clear_log()
+                job, media, w1, _ = self.job_held_mid_upload()
+                if mode == "500":
+                    self.sqs.fail_next(1000, op="ChangeMessageVisibility")
+                else:
+                    self.sqs.stall_next(1000, 60, op="ChangeMessageVisibility")
+                took = w1.stop(timeout=30)
+                stopped = time.monotonic()
+                self.assertEqual(w1.proc.returncode, 0)
+                self.assertLess(took, 20 + 1)           # the budget, and the exit itself
+                self.assertEqual(len(w1.named("job-released", job)), 1,
+                                 (took, [(e.get("event"), e.get("fields")) for e in w1.events]))
+                self.assertEqual(self.job(job)["state"], "queued")
+                # the hand-back did not happen, and the worker said so
+                self.assertEqual([e for e in w1.named("message-visibility", job)
+                                  if e["fields"]["seconds"] == "0"], [])
+                failed = w1.named("message-visibility-failed", job)
+                self.assertEqual([e["fields"]["seconds"] for e in failed], ["0"])
+                self.assert_nothing_lost([(job, media)])
+                self.sqs.clear_faults()
+                self.proxy.clear_faults()
+                # not handed back: visible again after its visibility (6 s)
+                self.poll(lambda: self.sqs.messages(self.queue)[0]["visible"], 15,
+                          "the message to come back")
+                back = time.monotonic() - stopped
+                recover = back + self.second_worker_finishes(job, media)
+                self.report(f"SQS {mode} at the hand-back during shutdown",
+                            f"worker exited 0 in {took:.2f} s (budget 20), job queued; message "
+                            f"visible {back:.2f} s after the exit, finished {recover:.2f} s after it")
 
     # -- a child crash --------------------------------------------------------------------
     def test_a_crashed_child_ends_its_job_only(self):
@@ -522,13 +654,9 @@ class WorkerTests(JobRows, rcxtest.TestCase):
 
     # -- SIGKILL of the worker -------------------------------------------------------------
     def test_sigkill_of_a_worker_then_stale_takeover(self):
-        job, media = self.make_job("in/clip.mp4")
-        self.proxy.add_fault("stall", method="PUT", path="segment", seconds=30, count=1)
-        self.send(self.body(job, media))
-        w1 = Worker(self, self.queue)
-        started = w1.wait("job-started", job, timeout=60)
-        self.poll(lambda: self.proxy.requests(method="PUT", path="segment"), 60,
-                  "an upload to start")
+        """With --stale-after 15 (the production default is 15 min) the
+        whole takeover is measured, nothing aged by hand."""
+        job, media, w1, started = self.job_held_mid_upload("--stale-after", "15")
         self.assertEqual(self.job(job)["state"], "running")
         w1.stop(signal.SIGKILL)
         # the child dies with its worker (PR_SET_PDEATHSIG)
@@ -537,24 +665,31 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         killed = time.monotonic()
         self.assertEqual(self.job(job)["state"], "running")
         self.proxy.clear_faults()
-        w2 = Worker(self, self.queue, "--not-ours-delay", "2")
+        # --not-ours-delay defaults to --stale-after: 15 s
+        w2 = Worker(self, self.queue, "--stale-after", "15")
         # the message comes back after its visibility; the job is not stale
         # yet (its row moved seconds ago): the second worker leaves it
         w2.wait("job-not-ours", job, timeout=30)
         back = time.monotonic() - killed
         self.assertEqual(self.claims(job), 1)
-        # the database's stale horizon (15 min) passes; the message comes
-        # back once more and this time the job is taken over
-        self.age_job(job)
+        self.assertEqual(self.job(job)["state"], "running")
+        # the message comes back once more after --not-ours-delay, the row
+        # silent for longer than 15 s by then: taken over
+        w2.wait("job-started", job, timeout=60)
+        self.poll(lambda: self.claims(job) == 2, 30, "the takeover")
+        takeover = time.monotonic() - killed
+        self.assertGreaterEqual(takeover, 15)
         w2.wait("job-succeeded", job, timeout=120)
+        w2.wait("message-deleted", job)
         recover = time.monotonic() - killed
         self.assertEqual(self.job(job)["state"], "succeeded")
         self.assertEqual(self.job(job)["attempts"], 2)
         self.assertTrue(self.master_exists(media))
+        self.assertEqual(self.queue_counts(), 0)
         w2.stop()
         self.report("SIGKILL of a worker", f"message back after its visibility ({back:.2f} s), left "
-                    f"alone while the job looked live; after the stale horizon (aged in the database) "
-                    f"a worker took it over and finished, {recover:.2f} s after the kill")
+                    f"alone while the job looked live; taken over {takeover:.2f} s after the kill "
+                    f"(--stale-after 15), finished and deleted {recover:.2f} s after it")
 
     # -- a job longer than the visibility -------------------------------------------------
     def test_a_job_longer_than_the_visibility_is_kept_by_heartbeats(self):
@@ -797,14 +932,19 @@ class WorkerTests(JobRows, rcxtest.TestCase):
                      "--concurrency", "--visibility", "--heartbeat", "--max-receives",
                      "--shutdown-budget", "--worker-id", "SUPABASE_SERVICE_KEY", "ECS_AGENT_URI",
                      "--storage-region", "RCX_STORAGE_ACCESS_KEY_ID", "RCX_STORAGE_SECRET_ACCESS_KEY",
-                     "RCX_STORAGE_SESSION_TOKEN"):
+                     "RCX_STORAGE_SESSION_TOKEN", "--stale-after", "--not-ours-delay"):
             self.assertIn(flag, r.stdout)
+        r = subprocess.run([RUNNER, "transcode", "--help"], capture_output=True, text=True)
+        self.assertIn("--stale-after=DURATION", r.stdout)
         env = self.env()
         for args in (["--bucket", BUCKET], ["--queue-url", "http://x/1/q"],
                      ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--key-template", "../{x}/"],
                      ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--visibility", "5",
                       "--heartbeat", "5"],
-                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--worker-id", "a/b"]):
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--worker-id", "a/b"],
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--stale-after", "9s"],
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--stale-after", "15x"],
+                     ["--queue-url", "http://x/1/q", "--bucket", BUCKET, "--stale-after", "-20"]):
             r = subprocess.run([RUNNER, "worker", *args], capture_output=True, text=True, env=env,
                                timeout=10)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
