@@ -20,6 +20,7 @@ struct _RcxS3Reader
   GInputStream *stream;         /* the open response body, or NULL */
   guint64 pos;                  /* object offset of the stream's next byte */
   guint opens;
+  guint64 received;             /* body bytes read, read-throughs included */
 };
 
 RcxS3Reader *
@@ -61,6 +62,12 @@ guint
 rcx_s3_reader_get_open_count (RcxS3Reader * reader)
 {
   return reader->opens;
+}
+
+guint64
+rcx_s3_reader_get_received (RcxS3Reader * reader)
+{
+  return reader->received;
 }
 
 static void
@@ -184,6 +191,7 @@ rcx_s3_reader_read (RcxS3Reader * reader, guint64 offset, guint8 * buffer,
           MIN (sizeof (scratch), want - reader->pos), cancellable, &read_error);
       if (n > 0) {
         reader->pos += n;
+        reader->received += n;
         continue;
       }
     } else {
@@ -191,6 +199,7 @@ rcx_s3_reader_read (RcxS3Reader * reader, guint64 offset, guint8 * buffer,
           cancellable, &read_error);
       if (n > 0) {
         reader->pos += n;
+        reader->received += n;
         filled += n;
         if (failures > 0) {
           /* the resume worked: give the budget back */

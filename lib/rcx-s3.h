@@ -213,6 +213,9 @@ gssize rcx_s3_reader_read (RcxS3Reader * reader, guint64 offset,
     guint8 * buffer, gsize size, GCancellable * cancellable, GError ** error);
 /* Number of GET responses opened so far (first open, jumps, resumes). */
 guint rcx_s3_reader_get_open_count (RcxS3Reader * reader);
+/* Body bytes read from the network so far: what a server sent that the
+ * socket's buffers still held when a response was closed is not counted. */
+guint64 rcx_s3_reader_get_received (RcxS3Reader * reader);
 /* Close the open response (e.g. when the element stops). */
 void rcx_s3_reader_close (RcxS3Reader * reader);
 

@@ -390,8 +390,10 @@ gst_wasabi_src_stop (GstBaseSrc * bsrc)
 
   if (self->reader != NULL) {
     GST_DEBUG_OBJECT (self, "%u GET response(s) opened, %" G_GUINT64_FORMAT
-        " request(s) sent", rcx_s3_reader_get_open_count (self->reader),
-        rcx_s3_client_get_request_count (self->client));
+        " request(s) sent, %" G_GUINT64_FORMAT " body bytes received",
+        rcx_s3_reader_get_open_count (self->reader),
+        rcx_s3_client_get_request_count (self->client),
+        rcx_s3_reader_get_received (self->reader));
     rcx_s3_reader_close (self->reader);
   }
   clear_blocks (self);

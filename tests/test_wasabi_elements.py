@@ -230,12 +230,19 @@ class WasabiElementsTest(rcxtest.TestCase):
         self.assertRegex(run.stderr, r"activating in pull mode|pull mode")
         gets = proxy.requests(method="GET", path="/moovlast.mp4")
         heads = proxy.requests(method="HEAD", path="/moovlast.mp4")
+        received = re.search(r"(\d+) body bytes received", run.stderr)
+        self.assertIsNotNone(received, "wasabisrc's stop() line is missing")
+        received = int(received.group(1))
         print(f"moov-at-end decode: {len(heads)} HEAD, {len(gets)} GET "
-              f"({sum(g['bytes'] for g in gets)} bytes)")
+              f"({sum(g['bytes'] for g in gets)} bytes sent, {received} read by wasabisrc)")
         self.assertGreaterEqual(len(gets), 2)  # the moov at the end, then the samples
         self.assertLessEqual(len(gets), 10, [(g['status'], g['bytes']) for g in gets])
-        # no byte of the object is fetched twice (beyond a block or two)
-        self.assertLessEqual(sum(g['bytes'] for g in gets), size + MiB)
+        # no byte of the object is fetched twice (beyond a block or two).
+        # Counted where wasabisrc reads, not where the proxy sends: what the
+        # proxy wrote into a GET that wasabisrc closed on a jump may still
+        # have sat in the sockets' buffers, more of it the busier the machine
+        # (up to 13 MB sent for this 8 MB object under ASan and load)
+        self.assertLessEqual(received, size + MiB)
 
     # ---- copies -------------------------------------------------------------
     def copy_pipeline(self, src_key, dst_key, part_size=8 * MiB, parallel=4, extra=""):
