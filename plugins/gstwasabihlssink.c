@@ -162,6 +162,7 @@ struct _GstWasabiHlsSink
   gchar *run_iframe_playlist_name;
   gboolean run_publish_live;
   guint run_max_pending;
+  gint storing;                 /* atomic: store_put calls in progress */
 
   /* under ->lock */
   GMutex lock;
@@ -192,6 +193,7 @@ enum
   PROP_IFRAME_PLAYLIST_NAME,
   PROP_PUBLISH_LIVE,
   PROP_MAX_PENDING_UPLOADS,
+  PROP_STORING,
 };
 
 #define DEFAULT_LOCATION NULL
@@ -257,10 +259,15 @@ store_put (GstWasabiHlsSink * self, const gchar * name, const gchar * text,
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
 
+  gboolean stored;
+
   if (data == NULL)
     data = bytes = g_bytes_new (text, strlen (text));
-  if (rcx_store_put (self->store, name, data, content_type, cache_control,
-          self->cancellable, &error)) {
+  g_atomic_int_inc (&self->storing);
+  stored = rcx_store_put (self->store, name, data, content_type,
+      cache_control, self->cancellable, &error);
+  g_atomic_int_add (&self->storing, -1);
+  if (stored) {
     GST_DEBUG_OBJECT (self, "stored %s (%" G_GSIZE_FORMAT " bytes)", name,
         g_bytes_get_size (data));
     return TRUE;
@@ -923,6 +930,9 @@ gst_wasabi_hls_sink_get_property (GObject * object, guint prop_id,
     case PROP_MAX_PENDING_UPLOADS:
       g_value_set_uint (value, self->max_pending_uploads);
       break;
+    case PROP_STORING:
+      g_value_set_boolean (value, g_atomic_int_get (&self->storing) > 0);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1090,6 +1100,20 @@ gst_wasabi_hls_sink_class_init (GstWasabiHlsSinkClass * klass)
       g_param_spec_uint ("max-pending-uploads", "Max pending uploads",
           "Segments queued for storage before the stream waits", 1, 64,
           DEFAULT_MAX_PENDING_UPLOADS, flags));
+  /**
+   * GstWasabiHlsSink:storing:
+   *
+   * TRUE while a segment or playlist is being stored, retries included.
+   * A pipeline that makes no progress while this is TRUE is waiting for
+   * storage (bounded by #GstWasabiHlsSink:retry-timeout), not hung: the
+   * runner's watchdog asks this before it gives up.
+   *
+   * Since: 0.1
+   */
+  g_object_class_install_property (gobject_class, PROP_STORING,
+      g_param_spec_boolean ("storing", "Storing",
+          "TRUE while a segment or playlist is being stored (retries "
+          "included)", FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   gst_wasabi_install_connection_properties (gobject_class);
   gst_wasabi_install_retry_timeout_property (gobject_class);
 

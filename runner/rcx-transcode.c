@@ -188,6 +188,25 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 
 /* ---- timers ------------------------------------------------------------ */
 
+/* A rung's sink storing a segment or playlist: the pipeline waits for
+ * storage, which the sink's retry-timeout bounds, not for a hung element. */
+static gboolean
+any_sink_storing (Attempt * a)
+{
+  gboolean storing = FALSE;
+
+  for (guint i = 0; i < a->plan->n_rungs && !storing; i++) {
+    g_autofree gchar *name = g_strdup_printf (RCX_ELEMENT_HLS_SINK_FORMAT, i);
+    g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (a->pipeline),
+        name);
+
+    if (sink && g_object_class_find_property (G_OBJECT_GET_CLASS (sink),
+            "storing"))
+      g_object_get (sink, "storing", &storing, NULL);
+  }
+  return storing;
+}
+
 static gboolean
 on_tick (gpointer user_data)
 {
@@ -197,6 +216,8 @@ on_tick (gpointer user_data)
 
   if (activity != a->seen_activity) {
     a->seen_activity = activity;
+    a->last_activity_us = now;
+  } else if (any_sink_storing (a)) {
     a->last_activity_us = now;
   } else if (now - a->last_activity_us >=
       (gint64) a->options->watchdog * G_USEC_PER_SEC) {

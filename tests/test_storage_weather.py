@@ -5,7 +5,8 @@ s3rver behind the fault proxy (tests/fixtures/faultproxy.py).
 - the issue's weather (every 3rd upload cut after 1 MiB, every 5th request
   answered 503 SlowDown), S3 to S3: the job finishes with a complete,
   checker-clean stream;
-- a storage outage (every connection refused) shorter than --retry-timeout
+- a storage outage (every connection refused) shorter than --retry-timeout,
+  and four times the --watchdog,
   is ridden out: the job finishes, and the runner's memory stays bounded
   while the uploads wait (RSS sampled during the outage);
 - an outage longer than --retry-timeout fails the job with the last error
@@ -179,11 +180,14 @@ class StorageWeatherTest(rcxtest.TestCase):
 
     def test_outage_is_ridden_out_with_bounded_memory(self):
         with FaultProxy(self.s3.port) as proxy:
+            # --watchdog 3: the pipeline stands still while it waits for
+            # storage (queue full, or EOS waiting for the last uploads); that
+            # is the sinks' retry window's to bound, not the watchdog's
             proc = self.runner(self.clip24, f"s3://{BUCKET}/{DST}", endpoint=proxy.endpoint,
-                               extra=("--retry-timeout", 20))
+                               extra=("--retry-timeout", 20, "--watchdog", 3))
             wait_until("a stored segment", lambda: proxy.requests(method="PUT", path=r"\.ts$"), 120, proc)
             before = max(rss_kb(proc.pid), 1)
-            outage = 6
+            outage = 12
             proxy.outage(outage)
             t0 = time.monotonic()
             samples = []
