@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -601,6 +602,12 @@ class WorkerTests(JobRows, rcxtest.TestCase):
         w = Worker(self, self.queue, "--concurrency", "2")
         started = [w.wait("job-started", job, timeout=60) for job, _ in jobs]
         self.poll(lambda: self.job(jobs[0][0])["state"] == "running", 30, "the claim")
+        # mid-pipeline, as a decoder or driver crash would be: not while the
+        # child still loads plugins, where GStreamer's own SIGSEGV handler
+        # turns the signal into exit status 255
+        media0 = re.escape(jobs[0][1])
+        self.poll(lambda: self.proxy.requests(method="PUT", path=f"/{media0}/.*segment"), 60,
+                  "the first job's first segment (stalled)")
         os.kill(int(started[0]["fields"]["pid"]), signal.SIGSEGV)
         start = time.monotonic()
         crash = w.wait("job-crashed", jobs[0][0])
