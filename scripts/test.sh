@@ -45,6 +45,9 @@ else
     exit 1
   fi
   export RCX_ASAN_PRELOAD="$asan:$stdcxx"
+  # several times slower: meson's time limits grow with the tests' waits
+  # (tests/fixtures/rcxtest.py, SANITIZER_SLOWDOWN)
+  set -- --timeout-multiplier 4 "$@"
 fi
 status=0
 meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?

@@ -139,7 +139,7 @@ class S3StreamingTest(rcxtest.TestCase):
         self.addCleanup(rcxtest.stop_process, proc)
         return proc
 
-    def finish(self, proc, timeout=180):
+    def finish(self, proc, timeout=180 * rcxtest.SANITIZER_SLOWDOWN):
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -166,7 +166,7 @@ class S3StreamingTest(rcxtest.TestCase):
         self.addCleanup(rcxtest.stop_process, proc)
         return proc
 
-    def played(self, proc, label, timeout=240):
+    def played(self, proc, label, timeout=240 * rcxtest.SANITIZER_SLOWDOWN):
         out, err = proc.communicate(timeout=timeout)
         lines = out.strip().splitlines()
         result = json.loads(lines[-1]) if lines else {}
@@ -211,7 +211,7 @@ class S3StreamingTest(rcxtest.TestCase):
             proc = self.runner(endpoint=proxy.endpoint)
             master = wait_until("master playlist", lambda: self.get(DST + "master.m3u8"), 60, proc)
             t_master = time.monotonic() - t0
-            player = self.player(step_ms=150000)
+            player = self.player(step_ms=150000 * rcxtest.SANITIZER_SLOWDOWN)
             self.assertIsNone(proc.poll(), "the master must be published while the job runs")
 
             # the early master: configured rates, no I-frame entries (those
@@ -354,7 +354,8 @@ class S3StreamingTest(rcxtest.TestCase):
         home = os.path.join(self.tmp, "home")
         for d in (work, tmpdir, home):
             os.makedirs(d)
-        env = rcxtest.gst_env(self.s3.env())
+        # LeakSanitizer stops the world with ptrace, which fails under strace
+        env = rcxtest.asan_options(rcxtest.gst_env(self.s3.env()), "detect_leaks=0")
         env.update(TMPDIR=tmpdir, HOME=home, XDG_CACHE_HOME=os.path.join(home, ".cache"))
         trace = os.path.join(self.tmp, "strace.log")
         # the plugin registry is brought up to date first (updating it is a
@@ -382,7 +383,7 @@ class S3StreamingTest(rcxtest.TestCase):
                   "symlink"))
         sampler = threading.Thread(target=sample, args=(proc,), daemon=True)
         sampler.start()
-        code, out, err = self.finish(proc, timeout=300)
+        code, out, err = self.finish(proc, timeout=300 * rcxtest.SANITIZER_SLOWDOWN)
         sampler.join(5)
         self.assertEqual(code, 0, err[-3000:])
         self.assertComplete(None)

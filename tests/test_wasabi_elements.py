@@ -254,15 +254,7 @@ class WasabiElementsTest(rcxtest.TestCase):
         size = 1024 * MiB
         digest = put_pattern(self.s3, "big.bin", size)
         part_size, parallel = 8 * MiB, 4
-        limit = 64 + part_size * parallel / MiB
-        env = self.env()
-        if os.environ.get("RCX_ASAN_PRELOAD"):
-            # scripts/test.sh --sanitize: ASan keeps freed blocks in its
-            # quarantine (256 MiB by default) and a shadow byte per 8; that
-            # memory is ASan's, so cap the quarantine and allow for both
-            quarantine = 32
-            env["ASAN_OPTIONS"] = f"{os.environ.get('ASAN_OPTIONS', '')}:quarantine_size_mb={quarantine}"
-            limit += quarantine + limit / 8 + 32
+        env, limit = rcxtest.sanitizer_memory(self.env(), 64 + part_size * parallel / MiB)
         run = self.probe(self.copy_pipeline("big.bin", "copy.bin", part_size, parallel),
                          env=env, timeout=900)
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr[-3000:])
