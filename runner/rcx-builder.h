@@ -10,8 +10,9 @@
  * outside string (an object key, a file name) is ever parsed as pipeline
  * syntax. `pipeline --print` prints the tokens with the settings quoted in
  * place (for gst-launch's parser and for a POSIX shell), so the printed
- * line runs as printed and is the pipeline that runs. (The thumbnail is a frame the runner copies at the tee and turns
- * into a JPEG afterwards: no branch, no sink that could stall the preroll.)
+ * line runs as printed and is the pipeline that runs. (The thumbnail is a
+ * frame the runner scales down at the tee and turns into a JPEG afterwards:
+ * no branch, no sink that could stall the preroll.)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

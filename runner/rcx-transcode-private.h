@@ -51,7 +51,7 @@ typedef struct
   GMutex lock;
   GstClockTime reached;         /* stream time of the video at the tee */
   guint64 frames;
-  GstSample *thumbnail;         /* the raw frame at the thumbnail position */
+  GstSample *thumbnail;         /* the frame at the thumbnail position, thumbnail-sized */
 
   gboolean have_jobstatus;      /* progress comes from jobstatus messages */
   RungState *rungs;

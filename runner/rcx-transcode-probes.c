@@ -27,28 +27,47 @@ stream_time_of (GstPad * pad, GstClockTime ts)
   return gst_segment_to_stream_time (segment, GST_FORMAT_TIME, ts);
 }
 
-/* A system-memory copy of a frame (device memory is downloaded by the map),
- * for the thumbnail: turned into a JPEG after the pipeline. */
+/* The thumbnail frame, scaled to the thumbnail's size at once into system
+ * memory (device memory is downloaded by the map): the sample is held until
+ * the pipeline ends, and a full frame of a 4K source is 12 MB of the job's
+ * peak memory. Turned into a JPEG after the pipeline. */
 static GstSample *
-copy_frame (GstPad * pad, GstBuffer * buf)
+capture_thumbnail (GstPad * pad, GstBuffer * buf, const RcxPlan * plan)
 {
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
-  GstBuffer *copy;
-  GstMapInfo map;
+  g_autoptr (GstCaps) out_caps = NULL;
+  g_autoptr (GstBuffer) out = NULL;
+  GstVideoInfo in_info, out_info;
+  GstVideoFrame in_frame, out_frame;
+  GstVideoConverter *convert;
 
-  if (!caps || !gst_buffer_map (buf, &map, GST_MAP_READ))
+  if (!caps || !gst_video_info_from_caps (&in_info, caps))
     return NULL;
-  copy = gst_buffer_new_memdup (map.data, map.size);
-  gst_buffer_unmap (buf, &map);
-  gst_buffer_copy_into (copy, buf, GST_BUFFER_COPY_FLAGS |
-      GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
-  caps = gst_caps_make_writable (caps);
-  gst_caps_set_features_simple (caps, NULL);    /* system memory */
-  {
-    GstSample *sample = gst_sample_new (copy, caps, NULL, NULL);
-    gst_buffer_unref (copy);
-    return sample;
+  /* only the size changes: the converter scales, nothing else */
+  gst_video_info_set_interlaced_format (&out_info,
+      GST_VIDEO_INFO_FORMAT (&in_info), GST_VIDEO_INFO_INTERLACE_MODE (&in_info),
+      plan->thumb_width, plan->thumb_height);
+  out_info.fps_n = in_info.fps_n;
+  out_info.fps_d = in_info.fps_d;
+  out_info.colorimetry = in_info.colorimetry;
+  out_info.chroma_site = in_info.chroma_site;
+  convert = gst_video_converter_new (&in_info, &out_info, NULL);
+  if (!convert)
+    return NULL;
+  out = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&out_info), NULL);
+  if (!gst_video_frame_map (&in_frame, &in_info, buf, GST_MAP_READ)) {
+    gst_video_converter_free (convert);
+    return NULL;
   }
+  gst_video_frame_map (&out_frame, &out_info, out, GST_MAP_WRITE);
+  gst_video_converter_frame (convert, &in_frame, &out_frame);
+  gst_video_frame_unmap (&out_frame);
+  gst_video_frame_unmap (&in_frame);
+  gst_video_converter_free (convert);
+  gst_buffer_copy_into (out, buf, GST_BUFFER_COPY_FLAGS |
+      GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  out_caps = gst_video_info_to_caps (&out_info);
+  return gst_sample_new (out, out_caps, NULL, NULL);
 }
 
 /* On the tee's sink pad: how far the video got, and EOS before the end of a
@@ -78,7 +97,7 @@ rcx_attempt_tee_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
         || start >= a->plan->thumb_position);
     g_mutex_unlock (&a->lock);
     if (take_thumbnail) {
-      GstSample *sample = copy_frame (pad, buf);
+      GstSample *sample = capture_thumbnail (pad, buf, a->plan);
 
       g_mutex_lock (&a->lock);
       a->thumbnail = sample;

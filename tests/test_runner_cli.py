@@ -40,6 +40,18 @@ def run(*args, timeout=120, env=None):
                           env=env or rcxtest.gst_env())
 
 
+def jpeg_size(data):
+    """(width, height) from a JPEG's start-of-frame segment."""
+    i = 2
+    while i + 9 < len(data):
+        assert data[i] == 0xFF, "not a JPEG marker"
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return (int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big"))
+        i += 2 + length
+    raise AssertionError("no start-of-frame segment")
+
+
 def files_under(folder):
     out = []
     for root, _, names in os.walk(folder):
@@ -191,7 +203,10 @@ class Transcode(rcxtest.TestCase):
         self.assertIn("480p/index.m3u8", master)
         self.assertIn("RESOLUTION=854x480", master)
         with open(os.path.join(dst, "thumbnail.jpg"), "rb") as f:
-            self.assertEqual(f.read(3), b"\xff\xd8\xff")
+            jpeg = f.read()
+        self.assertEqual(jpeg[:3], b"\xff\xd8\xff")
+        # the description's 640 wide, the source's aspect ratio
+        self.assertEqual(jpeg_size(jpeg), (640, 360))
         with open(os.path.join(dst, "480p", "index.m3u8")) as f:
             self.assertIn("#EXT-X-ENDLIST", f.read())
 
