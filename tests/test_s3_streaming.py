@@ -36,6 +36,8 @@ import time
 import shutil
 import signal
 
+import botocore.exceptions
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlscheck  # noqa: E402
 import rcxtest  # noqa: E402
@@ -149,10 +151,17 @@ class S3StreamingTest(rcxtest.TestCase):
         return proc.returncode, out, err
 
     def get(self, key):
-        try:
-            return self.client.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
-        except self.client.exceptions.NoSuchKey:
-            return None
+        # s3rver overwrites an object's file in place: a GET racing the runner's
+        # rewrite of a live playlist can be cut short. Read it again then.
+        for attempt in range(5):
+            try:
+                return self.client.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+            except self.client.exceptions.NoSuchKey:
+                return None
+            except botocore.exceptions.ResponseStreamingError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1)
 
     def keys(self, prefix=DST):
         out = self.client.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
